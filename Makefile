@@ -1,0 +1,62 @@
+# trajlake: `make demo` and `make test` do all set-up on a machine with Python 3.11, Java 17 and Maven.
+# Each step leaves a stamp and is skipped when its inputs have not changed.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PY     := $(BIN)/python
+MVN    ?= mvn
+DEP_PLUGIN := org.apache.maven.plugins:maven-dependency-plugin:3.8.1
+SAMPLE_TRAJECTORIES ?= 2000
+SAMPLE_SEED ?= 7
+RAW    := lakehouse/raw
+
+.PHONY: demo test bench jars install install-test sample clean help
+
+help:
+	@echo "make demo   - set up, generate sample logs, run the pipeline on local Spark into ./lakehouse"
+	@echo "make test   - set up and run the test suite"
+	@echo "make bench  - run the benchmarks (results under benchmarks/results/)"
+
+$(PY):
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] >= (3, 11), "Python 3.11+ needed, found " + sys.version' 
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(PY) -m pip install --quiet -e '.[test]'
+	@touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+# Delta jars from Maven Central into ~/.m2, copied to jars/lib (only io.delta / io.unitycatalog:
+# Spark ships the rest). Sessions then start with explicit spark.jars and no network.
+jars/lib/.fetched: jars/pom.xml
+	@command -v $(MVN) >/dev/null || { echo "Maven (mvn) not found: it fetches the Delta jars"; exit 1; }
+	$(MVN) -B -q -f jars/pom.xml $(DEP_PLUGIN):copy-dependencies \
+	    -DoutputDirectory=lib -DincludeGroupIds=io.delta,io.unitycatalog
+	@touch $@
+
+jars: jars/lib/.fetched
+
+$(RAW)/_truth/manifest.json: $(VENV)/.installed
+	$(BIN)/trajlake generate --trajectories $(SAMPLE_TRAJECTORIES) --seed $(SAMPLE_SEED) --out $(RAW)
+
+sample: $(RAW)/_truth/manifest.json
+
+demo: install jars sample
+	$(BIN)/trajlake run pipeline
+
+test: install-test jars
+	$(BIN)/pytest -q
+
+bench: install-test jars
+	$(PY) -m benchmarks.run
+
+clean:
+	rm -rf lakehouse benchmarks/data spark-warehouse

@@ -1,0 +1,1 @@
+"""Shipped configuration: `local.yaml` is the embedded default every command starts from."""

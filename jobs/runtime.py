@@ -1,0 +1,102 @@
+"""What every job shares: its command-line options, its result line, and one-line errors.
+
+A job module defines `run(spark, settings, args) -> StageResult` and optionally
+`add_arguments(parser)`; `main_for(module)` turns it into a `spark-submit`-able script and the
+CLI's `trajlake run <job>` calls the same function in-process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+from jobs.errors import TrajlakeError
+from jobs.settings import Settings, load_settings
+
+log = logging.getLogger("trajlake")
+
+
+@dataclass
+class StageResult:
+    """What a stage reports: rows it read, rows it wrote, and anything else worth a line."""
+
+    rows_in: int
+    rows_out: int
+    detail: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def line(self, name: str) -> str:
+        extra = "".join(f"  {k}={v}" for k, v in self.detail.items())
+        return f"[{name}] rows in {self.rows_in:,}  rows out {self.rows_out:,}  {self.seconds:.1f}s{extra}"
+
+
+def add_common_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--conf-file", help="YAML file overriding conf/local.yaml")
+    parser.add_argument(
+        "--set", dest="assignments", action="append", default=[], metavar="KEY=VALUE",
+        help="override one conf key, e.g. --set storage.raw=/data/logs (repeatable)",
+    )
+    parser.add_argument("--verbose", action="store_true", help="show Spark's logs and progress bars")
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    return load_settings(args.conf_file, args.assignments)
+
+
+def configure_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(message)s",
+        stream=sys.stdout,
+    )
+    for noisy in ("py4j", "presidio-analyzer", "presidio-anonymizer", "great_expectations", "tldextract"):
+        logging.getLogger(noisy).setLevel(logging.INFO if verbose else logging.ERROR)
+
+
+def run_timed(name: str, fn: Callable[[], StageResult]) -> StageResult:
+    start = time.perf_counter()
+    result = fn()
+    result.seconds = time.perf_counter() - start
+    print(result.line(name), flush=True)
+    return result
+
+
+def fail(message: str) -> int:
+    print(f"trajlake: error: {message}", file=sys.stderr, flush=True)
+    return 2
+
+
+def job_parser(module: ModuleType, prog: str | None = None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog, description=(module.__doc__ or "").strip().splitlines()[0])
+    add_common_arguments(parser)
+    if hasattr(module, "add_arguments"):
+        module.add_arguments(parser)
+    return parser
+
+
+def run_job(module: ModuleType, argv: Sequence[str] | None, prog: str | None = None) -> int:
+    """Parse options, build the session, run the job, print its line; errors become one line."""
+    from jobs.spark_session import build_spark  # keep `--help` free of the JVM import cost
+
+    args = job_parser(module, prog).parse_args(argv)
+    configure_logging(args.verbose)
+    name = getattr(module, "NAME", module.__name__.rsplit(".", 1)[-1])
+    try:
+        settings = settings_from_args(args)
+        spark = build_spark(settings, verbose=args.verbose)
+        run_timed(name, lambda: module.run(spark, settings, args))
+    except TrajlakeError as exc:
+        return fail(str(exc))
+    return 0
+
+
+def main_for(module_name: str) -> None:
+    """`if __name__ == "__main__": main_for(__name__)` at the foot of every job file."""
+    module = sys.modules[module_name]
+    sys.exit(run_job(module, sys.argv[1:]))

@@ -1,0 +1,97 @@
+"""The one SparkSession factory used by every job, the CLI and the tests.
+
+It wires Delta (SQL extension + catalog, jars), reads every Spark setting from conf, keeps the
+JVM quiet unless asked, and turns the JVM's start-up failures into one-line errors that say what
+is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from importlib import resources
+from pathlib import Path
+
+from pyspark.sql import SparkSession
+
+from jobs.errors import EnvironmentProblem
+from jobs.settings import Settings
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DELTA_JAR_PREFIX = "delta-spark_"
+
+
+def _java_available() -> bool:
+    java_home = os.environ.get("JAVA_HOME")
+    if java_home and (Path(java_home) / "bin" / "java").exists():
+        return True
+    return shutil.which("java") is not None
+
+
+def delta_jars(settings: Settings) -> list[str]:
+    """Explicit Delta jar files from spark.jars_dir (relative to the project), or [] if none."""
+    jars_dir = Path(str(settings["spark.jars_dir"] or ""))
+    if not jars_dir.is_absolute():
+        jars_dir = PROJECT_ROOT / jars_dir
+    if not jars_dir.is_dir():
+        return []
+    jars = sorted(str(p) for p in jars_dir.glob("*.jar"))
+    return jars if any(Path(j).name.startswith(DELTA_JAR_PREFIX) for j in jars) else []
+
+
+def _log4j_conf() -> str:
+    return str(resources.files("conf").joinpath("log4j2.properties"))
+
+
+def build_spark(settings: Settings, verbose: bool = False) -> SparkSession:
+    """Create (or return the running) SparkSession configured from settings."""
+    if not _java_available():
+        raise EnvironmentProblem(
+            "Java not found: install Java 17 and put `java` on PATH or set JAVA_HOME"
+        )
+    builder = (
+        SparkSession.builder.master(str(settings["spark.master"]))
+        .appName(str(settings["spark.app_name"]))
+        .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
+        .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
+        .config("spark.sql.shuffle.partitions", str(settings["spark.shuffle_partitions"]))
+        .config("spark.default.parallelism", str(settings["spark.shuffle_partitions"]))
+        .config("spark.databricks.delta.snapshotPartitions", str(settings["spark.shuffle_partitions"]))
+        .config("spark.sql.catalogImplementation", "in-memory")
+        .config("spark.sql.warehouse.dir", os.path.join(tempfile.gettempdir(), "trajlake-warehouse"))
+        .config("spark.driver.memory", str(settings["spark.driver_memory"]))
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.showConsoleProgress", "true" if verbose else "false")
+        .config("spark.ui.enabled", "false")
+    )
+    if not verbose:
+        builder = builder.config(
+            "spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile=file:{_log4j_conf()}"
+        )
+    jars = delta_jars(settings)
+    package = str(settings["spark.delta_package"] or "")
+    if jars:
+        builder = builder.config("spark.jars", ",".join(jars))
+    elif package:
+        builder = builder.config("spark.jars.packages", package)
+    else:
+        raise EnvironmentProblem(
+            "Delta jars unavailable: spark.jars_dir holds no delta-spark jar and "
+            "spark.delta_package is empty; run `make jars`"
+        )
+    for key, value in (settings["spark.extra"] or {}).items():
+        builder = builder.config(str(key), str(value))
+    try:
+        spark = builder.getOrCreate()
+    except Exception as exc:  # the JVM died before it could talk: say why in one line
+        if "JAVA_GATEWAY_EXITED" in str(exc) or "Java gateway" in str(exc):
+            where = ", ".join(jars) if jars else f"package {package} (from ~/.m2 or Maven Central)"
+            raise EnvironmentProblem(
+                f"Spark could not start: Delta jars unavailable or unusable ({where}); "
+                "run `make jars` while online, or check spark.jars_dir / spark.delta_package"
+            ) from exc
+        raise
+    spark.sparkContext.setLogLevel("INFO" if verbose else "ERROR")
+    return spark

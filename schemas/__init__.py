@@ -1,0 +1,1 @@
+"""StructTypes of every trajlake table: the single source of truth."""

@@ -1,0 +1,63 @@
+"""The skeleton: conf layering, the session factory, Delta time travel through Lake."""
+
+from __future__ import annotations
+
+import pytest
+from chispa import assert_df_equality
+
+from jobs.errors import ConfError
+from jobs.settings import load_settings
+
+
+def test_conf_layers_in_order(tmp_path):
+    conf_file = tmp_path / "my.yaml"
+    conf_file.write_text("storage:\n  raw: /from/file\nspark:\n  shuffle_partitions: 9\n")
+    settings = load_settings(
+        str(conf_file),
+        ["storage.raw=/from/set"],
+        environ={"TRAJLAKE__SPARK__SHUFFLE_PARTITIONS": "3", "TRAJLAKE__STORAGE__CURATED": "/env/c"},
+    )
+    assert settings["storage.raw"] == "/from/set"
+    assert settings["spark.shuffle_partitions"] == 3
+    assert settings["storage.curated"] == "/env/c"
+    assert settings["tables.silver.labels"] == "operational:silver/labels"
+
+
+@pytest.mark.parametrize(
+    "assignment", ["storage.rwa=/x", "nope=1", "tables.bronze=flat", "storage.raw.deeper=1"]
+)
+def test_bad_conf_key_is_a_one_line_error(assignment):
+    with pytest.raises(ConfError) as err:
+        load_settings(assignments=[assignment], environ={})
+    assert "\n" not in str(err.value)
+    assert assignment.split("=")[0].split(".")[0] in str(err.value)
+
+
+def test_spark_extra_is_free_form():
+    settings = load_settings(assignments=["spark.extra.spark.sql.ansi.enabled=false"], environ={})
+    assert settings["spark.extra"] == {"spark": {"sql": {"ansi": {"enabled": False}}}} or settings[
+        "spark.extra"
+    ]
+
+
+def test_session_has_delta_and_conf(spark, base_settings):
+    assert spark.conf.get("spark.sql.shuffle.partitions") == "2"
+    assert "DeltaSparkSessionExtension" in spark.conf.get("spark.sql.extensions")
+
+
+def test_delta_write_and_time_travel(spark, lake):
+    first = spark.createDataFrame([(1, "a"), (2, "b")], "id INT, v STRING")
+    second = spark.createDataFrame([(3, "c")], "id INT, v STRING")
+    lake.overwrite(first, "silver.labels")
+    lake.overwrite(second, "silver.labels")
+    assert lake.version("silver.labels") == 1
+    assert_df_equality(lake.read("silver.labels", version=0), first, ignore_row_order=True)
+    assert_df_equality(lake.read("silver.labels"), second)
+    assert lake.path("silver.labels").startswith("file:")
+    assert lake.path("curated.trajectories").startswith(lake.root("curated"))
+
+
+def test_registered_tables_answer_sql(spark, lake):
+    lake.overwrite(spark.createDataFrame([(1,), (2,), (3,)], "n INT"), "gold.exclusions")
+    assert "gold.exclusions" in lake.register()
+    assert spark.sql("SELECT sum(n) AS s FROM gold.exclusions").head()["s"] == 6
