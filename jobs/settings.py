@@ -32,13 +32,17 @@ def _is_free_form(dotted: str) -> bool:
 
 
 def _set_dotted(tree: dict[str, Any], dotted: str, value: Any, origin: str) -> None:
+    for free in FREE_FORM_KEYS:
+        if dotted.startswith(free + "."):  # spark.extra.spark.sql.x=1 -> extra["spark.sql.x"]
+            section = tree
+            for part in free.split("."):
+                section = section.setdefault(part, {})
+            section[dotted[len(free) + 1:]] = value
+            return
     parts = dotted.split(".")
     node = tree
-    for depth, part in enumerate(parts[:-1]):
-        prefix = ".".join(parts[: depth + 1])
+    for part in parts[:-1]:
         child = node.get(part)
-        if child is None and _is_free_form(prefix):
-            child = node.setdefault(part, {})
         if not isinstance(child, dict):
             raise ConfError(f"unknown conf key '{dotted}' (from {origin}); {_suggest(tree, dotted)}")
         node = child
