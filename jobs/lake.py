@@ -65,14 +65,15 @@ class Lake:
             raise ConfError(f"tables.{name} must look like zone:relative/path, got '{spec}'")
         return f"{self.root(zone)}/{relative.strip('/')}"
 
-    def _fs_path(self, uri: str):
+    def filesystem(self, uri: str):
+        """(Hadoop FileSystem, Path) for a URI: the same code lists file://, s3a://, hdfs://."""
         jvm = self.spark.sparkContext._jvm
         hadoop_path = jvm.org.apache.hadoop.fs.Path(uri)
         conf = self.spark.sparkContext._jsc.hadoopConfiguration()
         return hadoop_path.getFileSystem(conf), hadoop_path
 
     def path_exists(self, uri: str) -> bool:
-        fs, hadoop_path = self._fs_path(uri)
+        fs, hadoop_path = self.filesystem(uri)
         return bool(fs.exists(hadoop_path))
 
     def require_raw_root(self) -> str:

@@ -1,0 +1,95 @@
+"""What a source-format adapter is, and the pieces every adapter shares.
+
+An adapter recognises its records by a cheap test on the raw JSON text (`detects`) and turns
+the bronze rows it recognised into canonical trajectory candidates (`to_trajectories`). A
+candidate that cannot become a trajectory keeps its lineage and carries `reject_reason`, so
+normalize can quarantine it instead of losing it. Adapters of formats that spread one
+trajectory over many records (spans, runs, observations) group them inside to_trajectories;
+their candidate's source_line is the first record's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql.types import StringType, StructField, StructType
+
+from schemas.trajectory import LINEAGE_FIELDS, TRAJECTORY_CONTENT_FIELDS
+
+# Bronze columns an adapter receives (schemas.bronze.RAW_RECORD).
+RECORD = "record"
+SOURCE_URI = "source_uri"
+SOURCE_LINE = "source_line"
+INGEST_RUN_ID = "ingest_run_id"
+INGESTED_AT = "ingested_at"
+SOURCE_FORMAT = "source_format"
+
+REJECT_REASON = "reject_reason"
+REJECT_DETAIL = "reject_detail"
+CORRUPT = "_corrupt_record"
+
+# Reject reasons adapters share (normalize stage quarantine codes).
+MISSING_TRAJECTORY_ID = "missing_trajectory_id"
+WRONG_TYPE = "wrong_type"  # a field of the wrong JSON type for its format
+NO_CONTENT = "no_content"  # neither input, steps nor output
+
+CANDIDATE = StructType(
+    TRAJECTORY_CONTENT_FIELDS
+    + LINEAGE_FIELDS
+    + [StructField(REJECT_REASON, StringType()), StructField(REJECT_DETAIL, StringType())]
+)
+
+
+@dataclass(frozen=True)
+class Adapter:
+    """A source format: its name (the source_format value), its detector and its mapping."""
+
+    name: str
+    detects: Callable[[Column], Column]
+    to_trajectories: Callable[[DataFrame], DataFrame]
+
+
+def parse_json(record: Column, schema: StructType) -> Column:
+    """from_json with a corrupt-record column, so wrong types are caught, not silently nulled."""
+    with_corrupt = StructType(list(schema.fields) + [StructField(CORRUPT, StringType())])
+    return F.from_json(record, with_corrupt, {"columnNameOfCorruptRecord": CORRUPT, "mode": "PERMISSIVE"})
+
+
+def lineage(source_format: str) -> list[Column]:
+    """The lineage columns of a candidate built from one bronze row (or the first of a group)."""
+    return [
+        F.lit(source_format).alias(SOURCE_FORMAT),
+        F.col(SOURCE_URI),
+        F.col(SOURCE_LINE),
+        F.col(INGEST_RUN_ID),
+        F.col(INGESTED_AT),
+    ]
+
+
+def reject_when(*rules: tuple[Column, str, Column | str | None]) -> list[Column]:
+    """reject_reason / reject_detail from (condition, reason, detail) rules, first match wins."""
+    reason = F.lit(None).cast("string")
+    detail = F.lit(None).cast("string")
+    for condition, code, text in reversed(rules):
+        text_col = text if isinstance(text, Column) else F.lit(text).cast("string")
+        reason = F.when(condition, F.lit(code)).otherwise(reason)
+        detail = F.when(condition, text_col).otherwise(detail)
+    return [reason.alias(REJECT_REASON), detail.alias(REJECT_DETAIL)]
+
+
+def as_candidates(df: DataFrame) -> DataFrame:
+    """Select the CANDIDATE columns in order, cast to their canonical types."""
+    return df.select(*[F.col(f.name).cast(f.dataType).alias(f.name) for f in CANDIDATE.fields])
+
+
+def iso_timestamp(column: Column) -> Column:
+    """ISO-8601 text (with Z or offset, optional fraction) -> timestamp; null when unparsable."""
+    return F.to_timestamp(column)
+
+
+def nanos_timestamp(column: Column) -> Column:
+    """Unix nanoseconds (number or numeric string, as OTLP/JSON writes them) -> timestamp."""
+    return F.timestamp_micros((column.cast("decimal(38,0)") / 1000).cast("long"))

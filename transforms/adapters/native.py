@@ -1,0 +1,47 @@
+"""The native format: the canonical trajectory as JSON, tagged `"format": "trajlake.v1"`.
+
+Teams that control their agent's logging write this directly; nothing is lost or guessed.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+from schemas.trajectory import NATIVE_FORMAT_TAG, NATIVE_RECORD, TRAJECTORY_CONTENT_FIELDS
+from transforms.adapters.base import (
+    CORRUPT,
+    MISSING_TRAJECTORY_ID,
+    RECORD,
+    WRONG_TYPE,
+    Adapter,
+    as_candidates,
+    lineage,
+    parse_json,
+    reject_when,
+)
+
+NAME = "native"
+_PARSED = "_parsed"
+
+
+def detects(record: Column) -> Column:
+    return F.get_json_object(record, "$.format") == F.lit(NATIVE_FORMAT_TAG)
+
+
+def to_trajectories(records: DataFrame) -> DataFrame:
+    parsed = records.withColumn(_PARSED, parse_json(F.col(RECORD), NATIVE_RECORD))
+    content = [F.col(f"{_PARSED}.{f.name}").alias(f.name) for f in TRAJECTORY_CONTENT_FIELDS]
+    trajectory_id = F.col(f"{_PARSED}.trajectory_id")
+    candidates = parsed.select(
+        *content,
+        *lineage(NAME),
+        *reject_when(
+            (F.col(f"{_PARSED}.{CORRUPT}").isNotNull(), WRONG_TYPE, "a field has the wrong JSON type for trajlake.v1"),
+            (trajectory_id.isNull() | (F.trim(trajectory_id) == ""), MISSING_TRAJECTORY_ID, None),
+        ),
+    )
+    return as_candidates(candidates)
+
+
+ADAPTER = Adapter(NAME, detects, to_trajectories)
