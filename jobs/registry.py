@@ -13,6 +13,9 @@ from jobs.errors import TrajlakeError
 
 JOBS: dict[str, str] = {
     "pipeline": "jobs.pipeline",
+    "ingest": "jobs.ingest",
+    "normalize": "jobs.normalize",
+    "label": "jobs.label",
 }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 from importlib import resources
 from pathlib import Path
@@ -83,6 +84,10 @@ def build_spark(settings: Settings, verbose: bool = False) -> SparkSession:
         )
     for key, value in (settings["spark.extra"] or {}).items():
         builder = builder.config(str(key), str(value))
+    if str(settings["spark.master"]).startswith("local"):
+        # Python workers (mapInPandas, UDFs) must run this interpreter (the venv with pyarrow,
+        # Presidio), not whatever `python3` is first on PATH; clusters set PYSPARK_PYTHON.
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     try:
         spark = builder.getOrCreate()
     except Exception as exc:  # the JVM died before it could talk: say why in one line

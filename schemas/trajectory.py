@@ -7,6 +7,7 @@ call id, so an exported example never has a call without its answer.
 
 from pyspark.sql.types import (
     ArrayType,
+    BooleanType,
     DoubleType,
     IntegerType,
     LongType,
@@ -146,3 +147,31 @@ TRAJECTORY = StructType(
 # timestamps as ISO-8601 text.
 NATIVE_FORMAT_TAG = "trajlake.v1"
 NATIVE_RECORD = StructType([StructField("format", StringType())] + TRAJECTORY_CONTENT_FIELDS)
+
+# silver.duplicates: a record whose trajectory id was already taken, kept for the record.
+DUPLICATE_ID = StructType(
+    [
+        StructField("trajectory_id", StringType()),
+        StructField("reason", StringType()),  # duplicate_in_batch | already_in_silver
+        StructField("same_content", BooleanType()),
+        StructField("content_hash", StringType()),
+        StructField("source_format", StringType()),
+        StructField("source_uri", StringType()),
+        StructField("source_line", LongType()),
+        StructField("ingest_run_id", StringType()),
+        StructField("recorded_at", TimestampType()),
+    ]
+)
+
+# silver.normalize_log: bronze ingest runs already normalized (so reruns skip them). The counts
+# are those of the normalize batch the run was part of (one batch may take several runs).
+NORMALIZE_LOG = StructType(
+    [
+        StructField("ingest_run_id", StringType()),
+        StructField("records", LongType()),
+        StructField("trajectories", LongType()),
+        StructField("duplicates", LongType()),
+        StructField("quarantined", LongType()),
+        StructField("normalized_at", TimestampType()),
+    ]
+)

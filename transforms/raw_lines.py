@@ -89,7 +89,8 @@ def _classify(raw: bytes, max_bytes: int) -> tuple[str | None, str | None, str |
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
-        truncated = exc.pos >= len(text.rstrip()) - 1
+        # The document ran out: the error sits at its end, or a string never closed.
+        truncated = exc.pos >= len(text.rstrip()) - 1 or exc.msg.startswith("Unterminated string")
         return None, TRUNCATED_JSON if truncated else NOT_JSON, f"{exc.msg} at char {exc.pos}"
     if not isinstance(value, dict):
         return None, NOT_AN_OBJECT, f"a JSON {type(value).__name__}"

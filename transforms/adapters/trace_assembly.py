@@ -1,0 +1,323 @@
+"""One canonical trajectory from the operations of one trace (spans, observations, runs).
+
+Tracing formats (OpenTelemetry GenAI, Langfuse, LangSmith) log an agent run as many timed
+operations: model calls, tool executions, retrievals. Each adapter maps its own records to the
+format-neutral OPERATION struct below; the rules that turn a time-ordered array of operations
+into canonical steps live here once, so the three formats agree on them:
+
+- a model call becomes an `llm` step (its answer text, with any reasoning), or a `reasoning`
+  step when it produced reasoning but no text; the tool calls it requested that no tool
+  operation executed become `tool` steps right after it, answered from the tool messages of
+  later model calls (paired by call id);
+- a tool operation becomes one `tool` step carrying both the call and its result or error
+  (arguments fall back to the model's request, the result to a later tool message, by call id);
+- a retrieval that logged its query becomes a `retrieval` step (its documents go to
+  context_docs either way);
+- user messages that first appear at the end of a later model call's input are new user turns:
+  `message` steps just before that call's own steps.
+
+All of it is built-in array functions over the sorted array, no UDF.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import Column
+from pyspark.sql import functions as F
+from pyspark.sql.types import (
+    ArrayType,
+    BooleanType,
+    LongType,
+    StringType,
+    StructField,
+    StructType,
+    TimestampType,
+)
+
+from schemas.trajectory import CONTEXT_DOC, MODEL, STEP, TOOL_CALL, TOOL_SPEC
+
+# Operation kinds.
+OP_LLM = "llm"
+OP_TOOL = "tool"
+OP_RETRIEVAL = "retrieval"
+OP_OTHER = "other"
+
+# Message roles after normalisation.
+ROLE_SYSTEM = "system"
+ROLE_USER = "user"
+ROLE_ASSISTANT = "assistant"
+ROLE_TOOL = "tool"
+
+# Step kinds produced here (schemas.trajectory.STEP_KINDS).
+STEP_LLM = "llm"
+STEP_TOOL = "tool"
+STEP_REASONING = "reasoning"
+STEP_MESSAGE = "message"
+STEP_RETRIEVAL = "retrieval"
+
+TOOL_REQUEST = StructType(
+    [
+        StructField("id", StringType()),
+        StructField("name", StringType()),
+        StructField("arguments", StringType()),  # JSON text
+    ]
+)
+
+MESSAGE = StructType(
+    [
+        StructField("role", StringType()),  # system | user | assistant | tool
+        StructField("content", StringType()),
+        StructField("reasoning", StringType()),
+        StructField("tool_calls", ArrayType(TOOL_REQUEST)),
+        StructField("tool_call_id", StringType()),  # tool messages: the call they answer
+        StructField("is_error", BooleanType()),  # tool messages: the tool failed
+    ]
+)
+
+OPERATION = StructType(
+    [
+        StructField("at", TimestampType()),  # start; the sort key
+        StructField("ended", TimestampType()),
+        StructField("order", StringType()),  # tie-break among equal starts (span id, dotted order)
+        StructField("kind", StringType()),  # llm | tool | retrieval | other
+        StructField("inputs", ArrayType(MESSAGE)),  # llm: the messages sent
+        StructField("output", MESSAGE),  # llm: the (first) answer
+        StructField("system", StringType()),  # llm: instructions given apart from the messages
+        StructField("tokens_in", LongType()),
+        StructField("tokens_out", LongType()),
+        StructField("tool", TOOL_CALL),  # tool: the call and its outcome
+        StructField("query", StringType()),  # retrieval
+        StructField("docs", ArrayType(CONTEXT_DOC)),  # retrieval
+        StructField("tools", ArrayType(TOOL_SPEC)),  # tool definitions offered to the model
+        StructField("model", MODEL),
+    ]
+)
+
+_EPOCH = F.lit("1970-01-01 00:00:00").cast("timestamp")
+
+
+def _typed(value: Column | None, data_type) -> Column:
+    return (F.lit(None) if value is None else value).cast(data_type)
+
+
+def message(
+    role: Column | None,
+    content: Column | None = None,
+    reasoning: Column | None = None,
+    tool_calls: Column | None = None,
+    tool_call_id: Column | None = None,
+    is_error: Column | None = None,
+) -> Column:
+    values = [role, content, reasoning, tool_calls, tool_call_id, is_error]
+    return F.struct(*[_typed(v, f.dataType).alias(f.name) for v, f in zip(values, MESSAGE.fields)])
+
+
+def operation(kind: Column, at: Column, ended: Column | None = None, order: Column | None = None, **parts: Column | None) -> Column:
+    """An OPERATION struct; parts are the other OPERATION fields by name (missing ones null)."""
+    unknown = set(parts) - set(OPERATION.fieldNames())
+    if unknown:
+        raise ValueError(f"not OPERATION fields: {sorted(unknown)}")
+    values = {"at": F.coalesce(at, ended, _EPOCH), "ended": ended, "order": F.coalesce(order, F.lit("")), "kind": kind, **parts}
+    return F.struct(*[_typed(values.get(f.name), f.dataType).alias(f.name) for f in OPERATION.fields])
+
+
+def tool_call(call_id, name, arguments, result=None, error=None) -> Column:
+    values = [call_id, name, arguments, result, error]
+    return F.struct(*[_typed(v, f.dataType).alias(f.name) for v, f in zip(values, TOOL_CALL.fields)])
+
+
+def step(kind: str, role: str | Column | None, content=None, reasoning=None, tool=None, started=None, ended=None, tokens_in=None, tokens_out=None) -> Column:
+    """A canonical STEP (index filled later by `reindex`)."""
+    role_col = F.lit(role) if isinstance(role, str) or role is None else role
+    values = [None, F.lit(kind), role_col, content, reasoning, tool, started, ended, tokens_in, tokens_out]
+    return F.struct(*[_typed(v, f.dataType).alias(f.name) for v, f in zip(values, STEP.fields)])
+
+
+def nonblank(text: Column) -> Column:
+    """The text, or null when it is null, empty or only whitespace."""
+    return F.when(F.length(F.trim(text)) > 0, text)
+
+
+def sort_operations(ops: Column) -> Column:
+    """Operations in start order; equal starts keep a stable order by their `order` key."""
+
+    def compare(left: Column, right: Column) -> Column:
+        return (
+            F.when(left["at"] < right["at"], -1)
+            .when(left["at"] > right["at"], 1)
+            .when(left["order"] < right["order"], -1)
+            .when(left["order"] > right["order"], 1)
+            .otherwise(0)
+        )
+
+    return F.array_sort(ops, compare)
+
+
+def _of_kind(ops: Column, kind: str) -> Column:
+    return F.filter(ops, lambda o: o["kind"] == kind)
+
+
+def _first(values: Column) -> Column:
+    """First non-null element of an array (null when none)."""
+    return F.element_at(F.filter(values, lambda v: v.isNotNull()), 1)
+
+
+def _last(values: Column) -> Column:
+    return F.element_at(F.filter(values, lambda v: v.isNotNull()), -1)
+
+
+def _messages_with_role(messages: Column, role: str) -> Column:
+    return F.filter(F.coalesce(messages, F.array()), lambda m: m["role"] == role)
+
+
+def reindex(steps: Column) -> Column:
+    return F.transform(steps, lambda s, i: s.withField("index", i))
+
+
+def steps(ops: Column) -> Column:
+    """Canonical steps of a sorted operation array (see the module docstring for the rules)."""
+    llm_ops = _of_kind(ops, OP_LLM)
+    executed_ids = F.filter(F.transform(_of_kind(ops, OP_TOOL), lambda o: o["tool"]["call_id"]), lambda i: i.isNotNull())
+    tool_messages = F.flatten(
+        F.transform(llm_ops, lambda o: F.filter(_messages_with_role(o["inputs"], ROLE_TOOL), lambda m: m["tool_call_id"].isNotNull()))
+    )
+    requested = F.flatten(F.transform(llm_ops, lambda o: F.coalesce(o["output"]["tool_calls"], F.array())))
+
+    def answer(call_id: Column) -> Column:
+        return F.element_at(F.filter(tool_messages, lambda m: m["tool_call_id"] == call_id), 1)
+
+    def request(call_id: Column) -> Column:
+        return F.element_at(F.filter(requested, lambda r: r["id"] == call_id), 1)
+
+    def unexecuted_call(op: Column, call: Column) -> Column:
+        reply = answer(call["id"])
+        failed = F.coalesce(reply["is_error"], F.lit(False))
+        return step(
+            STEP_TOOL,
+            ROLE_ASSISTANT,
+            tool=tool_call(
+                call["id"], call["name"], call["arguments"],
+                F.when(~failed, reply["content"]), F.when(failed, reply["content"]),
+            ),
+            started=op["ended"],
+        )
+
+    def new_user_turns(op: Column, i: Column) -> Column:
+        previous = F.element_at(F.filter(F.slice(ops, 1, i), lambda o: o["kind"] == OP_LLM), -1)
+        seen = F.coalesce(F.size(previous["inputs"]), F.lit(0))
+        fresh = F.filter(
+            F.coalesce(op["inputs"], F.array()),
+            lambda m, j: (m["role"] == ROLE_USER) & (j >= seen) & (F.lit(True) if False else (seen > 0)),
+        )
+        return F.transform(fresh, lambda m: step(STEP_MESSAGE, ROLE_USER, content=m["content"]))
+
+    def llm_steps(op: Column, i: Column) -> Column:
+        out = op["output"]
+        text, reasoning = nonblank(out["content"]), nonblank(out["reasoning"])
+        own = (
+            F.when(text.isNotNull(), F.array(step(STEP_LLM, ROLE_ASSISTANT, text, reasoning, None, op["at"], op["ended"], op["tokens_in"], op["tokens_out"])))
+            .when(reasoning.isNotNull(), F.array(step(STEP_REASONING, ROLE_ASSISTANT, None, reasoning, None, op["at"], op["ended"], op["tokens_in"], op["tokens_out"])))
+            .otherwise(F.array().cast(ArrayType(STEP)))
+        )
+        calls = F.filter(
+            F.coalesce(out["tool_calls"], F.array()),
+            lambda c: c["id"].isNull() | ~F.array_contains(executed_ids, c["id"]),
+        )
+        return F.concat(new_user_turns(op, i), own, F.transform(calls, lambda c: unexecuted_call(op, c)))
+
+    def tool_steps(op: Column) -> Column:
+        call = op["tool"]
+        reply = answer(call["call_id"])
+        failed = F.coalesce(reply["is_error"], F.lit(False))
+        no_outcome = call["result"].isNull() & call["error"].isNull()
+        completed = tool_call(
+            call["call_id"],
+            F.coalesce(call["name"], request(call["call_id"])["name"]),
+            F.coalesce(call["arguments"], request(call["call_id"])["arguments"]),
+            F.when(no_outcome & ~failed, reply["content"]).otherwise(call["result"]),
+            F.when(no_outcome & failed, reply["content"]).otherwise(call["error"]),
+        )
+        return F.array(step(STEP_TOOL, ROLE_ASSISTANT, tool=completed, started=op["at"], ended=op["ended"]))
+
+    def retrieval_steps(op: Column) -> Column:
+        return F.when(
+            nonblank(op["query"]).isNotNull(),
+            F.array(step(STEP_RETRIEVAL, ROLE_TOOL, content=op["query"], started=op["at"], ended=op["ended"])),
+        ).otherwise(F.array().cast(ArrayType(STEP)))
+
+    per_op = F.transform(
+        ops,
+        lambda o, i: F.when(o["kind"] == OP_LLM, llm_steps(o, i))
+        .when(o["kind"] == OP_TOOL, tool_steps(o))
+        .when(o["kind"] == OP_RETRIEVAL, retrieval_steps(o))
+        .otherwise(F.array().cast(ArrayType(STEP))),
+    )
+    return reindex(F.flatten(per_op))
+
+
+def first_user_text(ops: Column) -> Column:
+    """The first user message of the first model call that had one."""
+    return _first(F.transform(_of_kind(ops, OP_LLM), lambda o: nonblank(_messages_with_role(o["inputs"], ROLE_USER)[0]["content"])))
+
+
+def system_prompt(ops: Column) -> Column:
+    """Separate instructions, else the first system message, of the first model call having either."""
+    return _first(
+        F.transform(
+            _of_kind(ops, OP_LLM),
+            lambda o: F.coalesce(nonblank(o["system"]), nonblank(_messages_with_role(o["inputs"], ROLE_SYSTEM)[0]["content"])),
+        )
+    )
+
+
+def last_answer(ops: Column) -> Column:
+    """The text of the last model answer that had text."""
+    return _last(F.transform(_of_kind(ops, OP_LLM), lambda o: nonblank(o["output"]["content"])))
+
+
+def context_docs(ops: Column) -> Column:
+    return F.flatten(F.transform(_of_kind(ops, OP_RETRIEVAL), lambda o: F.coalesce(o["docs"], F.array().cast(ArrayType(CONTEXT_DOC)))))
+
+
+def tools_available(ops: Column) -> Column:
+    """The tool definitions of the first operation that offered any."""
+    return _first(F.transform(ops, lambda o: F.when(F.size(o["tools"]) > 0, o["tools"])))
+
+
+def first_model(ops: Column) -> Column:
+    return _first(F.transform(_of_kind(ops, OP_LLM), lambda o: F.when(o["model"]["name"].isNotNull(), o["model"])))
+
+
+def token_total(ops: Column, field: str) -> Column:
+    """Sum of a token field over model calls; null when no call reported it."""
+    values = F.filter(F.transform(_of_kind(ops, OP_LLM), lambda o: o[field]), lambda v: v.isNotNull())
+    return F.when(F.size(values) > 0, F.aggregate(values, F.lit(0).cast("long"), lambda acc, v: acc + v))
+
+
+def first_record() -> Column:
+    """Aggregate: the earliest-ingested contributing record (the candidate's lineage)."""
+    return F.min(F.struct("ingested_at", "source_uri", "source_line", "ingest_run_id"))
+
+
+def grouped_lineage(source_format: str, first: Column) -> list[Column]:
+    return [
+        F.lit(source_format).alias("source_format"),
+        first["source_uri"].alias("source_uri"),
+        first["source_line"].alias("source_line"),
+        first["ingest_run_id"].alias("ingest_run_id"),
+        first["ingested_at"].alias("ingested_at"),
+    ]
+
+
+def latency_ms(started: Column, ended: Column) -> Column:
+    return ((F.unix_micros(ended) - F.unix_micros(started)) / 1000).cast("long")
+
+
+def extra_map(custom: Column, bookkeeping: dict[str, Column]) -> Column:
+    """metadata.extra: the format's custom metadata plus the adapter's bookkeeping keys (which win)."""
+    keys = list(bookkeeping)
+    kept = F.map_filter(F.coalesce(custom, F.create_map().cast("map<string,string>")), lambda k, v: ~k.isin(*keys) & v.isNotNull())
+    own = F.map_filter(
+        F.create_map(*[item for key in keys for item in (F.lit(key), bookkeeping[key].cast("string"))]),
+        lambda k, v: v.isNotNull(),
+    )
+    return F.map_concat(kept, own)

@@ -1,0 +1,28 @@
+"""Tag each bronze record with the source format whose adapter recognises it (null: none)."""
+
+from __future__ import annotations
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from transforms.adapters.base import RECORD, SOURCE_FORMAT, Adapter
+
+
+def detect_format(records: DataFrame, adapters: list[Adapter]) -> DataFrame:
+    """Adds `source_format`: the first adapter (in registry order) whose detector accepts the record."""
+    tag = F.lit(None).cast("string")
+    for adapter in reversed(adapters):
+        tag = F.when(adapter.detects(F.col(RECORD)), F.lit(adapter.name)).otherwise(tag)
+    return records.withColumn(SOURCE_FORMAT, tag)
+
+
+def to_candidates(tagged: DataFrame, adapters: list[Adapter]) -> DataFrame:
+    """Run each adapter on the records tagged with its name; the union of their candidates."""
+    parts = [
+        adapter.to_trajectories(tagged.where(F.col(SOURCE_FORMAT) == adapter.name).drop(SOURCE_FORMAT))
+        for adapter in adapters
+    ]
+    result = parts[0]
+    for part in parts[1:]:
+        result = result.unionByName(part)
+    return result
