@@ -57,6 +57,8 @@ def configure_logging(verbose: bool) -> None:
     )
     for noisy in ("py4j", "presidio-analyzer", "presidio-anonymizer", "great_expectations", "tldextract"):
         logging.getLogger(noisy).setLevel(logging.INFO if verbose else logging.ERROR)
+    # PySpark logs every failed query as JSON with the Java stack; the CLI says it in one line.
+    logging.getLogger("SQLQueryContextLogger").setLevel(logging.INFO if verbose else logging.CRITICAL)
 
 
 def run_timed(name: str, fn: Callable[[], StageResult]) -> StageResult:

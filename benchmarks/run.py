@@ -1,0 +1,261 @@
+"""`make bench`: time each built pipeline stage at 1x, 2x and 4x data against its baseline.
+
+Every number is a ratio measured side by side in one run (these machines are noisy): a stage's
+seconds over its baseline's seconds on the same files, and each size's seconds over 1x's.
+Baselines are plain Spark doing the least a stage must do; `BASELINES` maps a stage to its own.
+
+    .venv/bin/python -m benchmarks.run [--base 10000] [--sizes 1,2,4] [--stages ingest,normalize]
+
+Results: a printed table and `benchmarks/results/bench-<time>.json`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from pyspark.sql import SparkSession
+
+from jobs.lake import Lake
+from jobs.registry import is_built, job_module
+from jobs.runtime import job_parser
+from jobs.settings import Settings, load_settings
+from jobs.spark_session import build_spark
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE / "data"
+RESULTS = HERE / "results"
+
+
+# -- memory ------------------------------------------------------------------------------------
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _rss_kib(pid: int) -> int:
+    try:
+        for text in (Path(f"/proc/{pid}/status")).read_text().splitlines():
+            if text.startswith("VmRSS:"):
+                return int(text.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+class MemorySampler:
+    """Peak RSS of the driver JVM and the sum over Python workers, sampled every 0.25 s."""
+
+    def __init__(self):
+        self.driver_peak = 0
+        self.workers_peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _loop(self):
+        me = os.getpid()
+        while not self._stop.is_set():
+            jvms = [p for p in _children(me) if "java" in _cmdline(p)]
+            driver = sum(_rss_kib(p) for p in jvms)
+            workers = 0
+            stack = list(jvms)
+            while stack:
+                pid = stack.pop()
+                for child in _children(pid):
+                    stack.append(child)
+                    if "python" in _cmdline(child):
+                        workers += _rss_kib(child)
+            self.driver_peak = max(self.driver_peak, driver)
+            self.workers_peak = max(self.workers_peak, workers)
+            self._stop.wait(0.25)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+# -- baselines ---------------------------------------------------------------------------------
+def ingest_baseline(spark: SparkSession, settings: Settings, scratch: Path) -> int:
+    """Plain `spark.read.json` of the same raw files + a Delta write: the floor for ingest."""
+    raw = Lake(spark, settings).root("raw")
+    sources = [f"{raw}/{settings[f'ingest.sources.{kind}']}" for kind in ("trajectories", "feedback", "consent")]
+    total = 0
+    for index, source in enumerate(sources):
+        frame = spark.read.option("recursiveFileLookup", "true").json(source)
+        frame.write.format("delta").mode("overwrite").save(str(scratch / f"baseline-{index}"))
+        total += spark.read.format("delta").load(str(scratch / f"baseline-{index}")).count()
+    return total
+
+
+# A stage's baseline: plain Spark doing the least that stage must do, on the same data.
+BASELINES: dict[str, Callable[[SparkSession, Settings, Path], int]] = {"ingest": ingest_baseline}
+
+
+@dataclass
+class Measurement:
+    size: int
+    trajectories: int
+    stage: str
+    rows_in: int
+    rows_out: int
+    seconds: float
+    driver_peak_mib: float
+    workers_peak_mib: float
+    baseline_seconds: float | None = None
+    detail: dict = field(default_factory=dict)
+
+    @property
+    def ratio(self) -> float | None:
+        return self.seconds / self.baseline_seconds if self.baseline_seconds else None
+
+
+def generate(trajectories: int, seed: int) -> Path:
+    """Generator output for this size, reused when its manifest says it is the same."""
+    from benchmarks.synthetic.cli import main as generate_main
+
+    out = DATA / f"raw-{trajectories}-{seed}"
+    manifest = out / "_truth" / "manifest.json"
+    if not manifest.exists():
+        shutil.rmtree(out, ignore_errors=True)
+        started = time.perf_counter()
+        generate_main(["--trajectories", str(trajectories), "--seed", str(seed), "--out", str(out)])
+        print(f"generated {trajectories:,} trajectories in {time.perf_counter() - started:.1f}s -> {out}")
+    return out
+
+
+def timed(fn: Callable[[], object]) -> tuple[object, float, MemorySampler]:
+    with MemorySampler() as memory:
+        started = time.perf_counter()
+        value = fn()
+        seconds = time.perf_counter() - started
+    return value, seconds, memory
+
+
+def run_size(spark: SparkSession, base: Settings, size: int, trajectories: int, seed: int, stages: list[str]) -> list[Measurement]:
+    raw = generate(trajectories, seed)
+    lake_dir = DATA / f"lake-{trajectories}"
+    shutil.rmtree(lake_dir, ignore_errors=True)
+    settings = base.with_overrides(
+        {"storage.raw": str(raw), "storage.operational": str(lake_dir / "operational"), "storage.curated": str(lake_dir / "curated")}
+    )
+    results = []
+    for stage in stages:
+        module = job_module(stage)
+        args = job_parser(module).parse_args([])
+        baseline_seconds = None
+        if stage in BASELINES:
+            _, baseline_seconds, _ = timed(lambda: BASELINES[stage](spark, settings, lake_dir / "scratch"))
+        result, seconds, memory = timed(lambda: module.run(spark, settings, args))
+        results.append(
+            Measurement(
+                size, trajectories, stage, result.rows_in, result.rows_out, seconds,
+                memory.driver_peak / 1024, memory.workers_peak / 1024, baseline_seconds,
+                {k: v for k, v in result.detail.items() if isinstance(v, (int, float, str))},
+            )
+        )
+        print(_row(results[-1]), flush=True)
+    return results
+
+
+HEADER = f"{'size':>4} {'traj':>7} {'stage':<10} {'rows in':>9} {'rows/s':>9} {'sec':>7} {'base s':>7} {'x base':>7} {'drv MiB':>8} {'py MiB':>7}"
+
+
+def _row(m: Measurement) -> str:
+    rate = m.rows_in / m.seconds if m.seconds else 0
+    base = f"{m.baseline_seconds:7.1f}" if m.baseline_seconds else f"{'-':>7}"
+    ratio = f"{m.ratio:7.2f}" if m.ratio else f"{'-':>7}"
+    return (
+        f"{m.size:>3}x {m.trajectories:>7,} {m.stage:<10} {m.rows_in:>9,} {rate:>9,.0f} {m.seconds:>7.1f} "
+        f"{base} {ratio} {m.driver_peak_mib:>8,.0f} {m.workers_peak_mib:>7,.0f}"
+    )
+
+
+def scaling(results: list[Measurement]) -> dict[str, dict[str, float]]:
+    """Per stage: seconds at each size over seconds at the smallest (linear = the size ratio)."""
+    out: dict[str, dict[str, float]] = {}
+    for stage in dict.fromkeys(m.stage for m in results):
+        rows = sorted((m for m in results if m.stage == stage), key=lambda m: m.size)
+        out[stage] = {f"{m.size}x": round(m.seconds / rows[0].seconds, 2) for m in rows}
+    return out
+
+
+def ingest_and_normalize(results: list[Measurement]) -> dict[str, float]:
+    """Issue 4's figure: (ingest + normalize seconds) / (read.json + Delta write seconds), per size."""
+    out = {}
+    for size in sorted({m.size for m in results}):
+        by_stage = {m.stage: m for m in results if m.size == size}
+        if "ingest" in by_stage and "normalize" in by_stage and by_stage["ingest"].baseline_seconds:
+            total = by_stage["ingest"].seconds + by_stage["normalize"].seconds
+            out[f"{size}x"] = round(total / by_stage["ingest"].baseline_seconds, 2)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser.add_argument("--base", type=int, default=10_000, help="trajectories at 1x")
+    parser.add_argument("--sizes", default="1,2,4")
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--stages", default="", help="comma-separated (default: every built stage)")
+    parser.add_argument("--conf-file")
+    parser.add_argument("--set", dest="assignments", action="append", default=[])
+    args = parser.parse_args(argv)
+
+    base = load_settings(args.conf_file, args.assignments)
+    stages = [s for s in (args.stages.split(",") if args.stages else base["pipeline.stages"]) if is_built(s)]
+    sizes = [int(s) for s in args.sizes.split(",")]
+    spark = build_spark(base)
+    print(HEADER)
+    results: list[Measurement] = []
+    for size in sizes:
+        results.extend(run_size(spark, base, size, args.base * size, args.seed, stages))
+    combined = ingest_and_normalize(results)
+    report = {
+        "when": datetime.now(timezone.utc).isoformat(),
+        "base_trajectories": args.base,
+        "sizes": sizes,
+        "cores": os.cpu_count(),
+        "measurements": [dict(asdict(m), ratio_to_baseline=m.ratio) for m in results],
+        "scaling": scaling(results),
+        "ingest_plus_normalize_vs_read_json": combined,
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"bench-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}.json"
+    path.write_text(json.dumps(report, indent=2))
+    print("\nscaling (seconds / seconds at smallest size):")
+    for stage, ratios in report["scaling"].items():
+        print(f"  {stage:<10} " + "  ".join(f"{k}={v}" for k, v in ratios.items()))
+    for size, ratio in combined.items():
+        print(f"  ingest+normalize at {size}: {ratio}x the plain read.json + Delta write")
+    print(f"\nresults: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
