@@ -59,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a job in-process", add_help=False)
     run.add_argument("job", help=f"one of: {', '.join(sorted(JOBS))}")
 
+    sub.add_parser("generate", help="write synthetic agent logs with ground truth (see --help)", add_help=False)
+
     tables = sub.add_parser("tables", help="list the Delta tables with row counts and versions")
     add_common_arguments(tables)
 
