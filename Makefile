@@ -44,7 +44,7 @@ jars/lib/.fetched: jars/pom.xml
 
 jars: jars/lib/.fetched
 
-$(RAW)/_truth/manifest.json: $(VENV)/.installed
+$(RAW)/_truth/manifest.json: | $(VENV)/.installed
 	$(BIN)/trajlake generate --trajectories $(SAMPLE_TRAJECTORIES) --seed $(SAMPLE_SEED) --out $(RAW)
 
 sample: $(RAW)/_truth/manifest.json
@@ -56,7 +56,7 @@ test: install-test jars
 	$(BIN)/pytest -q
 
 bench: install-test jars
-	$(PY) -m benchmarks.run
+	$(PY) -m benchmarks.run $(BENCH_ARGS)
 
 clean:
 	rm -rf lakehouse benchmarks/data spark-warehouse
