@@ -108,7 +108,8 @@ def ingest_baseline(spark: SparkSession, settings: Settings, scratch: Path) -> i
     sources = [f"{raw}/{settings[f'ingest.sources.{kind}']}" for kind in ("trajectories", "feedback", "consent")]
     total = 0
     for index, source in enumerate(sources):
-        frame = spark.read.option("recursiveFileLookup", "true").json(source)
+        # ignoreCorruptFiles: the truncated gzip would fail the plain reader (ingest records it).
+        frame = spark.read.option("recursiveFileLookup", "true").option("ignoreCorruptFiles", "true").json(source)
         frame.write.format("delta").mode("overwrite").save(str(scratch / f"baseline-{index}"))
         total += spark.read.format("delta").load(str(scratch / f"baseline-{index}")).count()
     return total

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from transforms.adapters.base import RECORD, SOURCE_FORMAT, Adapter
+from transforms.adapters.base import CANDIDATE, RECORD, SOURCE_FORMAT, Adapter
 
 
 def detect_format(records: DataFrame, adapters: list[Adapter]) -> DataFrame:
@@ -22,6 +22,8 @@ def to_candidates(tagged: DataFrame, adapters: list[Adapter]) -> DataFrame:
         adapter.to_trajectories(tagged.where(F.col(SOURCE_FORMAT) == adapter.name).drop(SOURCE_FORMAT))
         for adapter in adapters
     ]
+    if not parts:
+        return tagged.sparkSession.createDataFrame([], CANDIDATE)
     result = parts[0]
     for part in parts[1:]:
         result = result.unionByName(part)

@@ -7,10 +7,11 @@ conf (see `mapped.py`).
 
 from __future__ import annotations
 
-from transforms.adapters import native
+from jobs.errors import ConfError
+from transforms.adapters import langfuse, langsmith, native, openai_chat, otel_genai
 from transforms.adapters.base import Adapter
 
-BUILT_IN: list[Adapter] = [native.ADAPTER]
+BUILT_IN: list[Adapter] = [native.ADAPTER, openai_chat.ADAPTER, otel_genai.ADAPTER, langfuse.ADAPTER, langsmith.ADAPTER]
 
 
 def adapters(mappings: list[dict] | None = None) -> list[Adapter]:
@@ -20,4 +21,8 @@ def adapters(mappings: list[dict] | None = None) -> list[Adapter]:
         from transforms.adapters.mapped import adapter_from_mapping
 
         extra = [adapter_from_mapping(m) for m in mappings]
+    names = [a.name for a in BUILT_IN + extra]
+    taken = sorted({n for n in names if names.count(n) > 1})
+    if taken:
+        raise ConfError(f"normalize.mappings: name(s) {', '.join(taken)} already used by another format")
     return BUILT_IN + extra

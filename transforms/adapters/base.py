@@ -87,7 +87,7 @@ def as_candidates(df: DataFrame) -> DataFrame:
 
 def iso_timestamp(column: Column) -> Column:
     """ISO-8601 text (with Z or offset, optional fraction) -> timestamp; null when unparsable."""
-    return F.to_timestamp(column)
+    return F.try_to_timestamp(column)
 
 
 def nanos_timestamp(column: Column) -> Column:

@@ -38,6 +38,7 @@ STEP_LLM = "llm"
 STEP_TOOL = "tool"
 STEP_REASONING = "reasoning"
 STEP_MESSAGE = "message"
+STEP_RETRIEVAL = "retrieval"
 
 SYSTEM_PROMPT_SEPARATOR = "\n\n"
 CONTENT_PART_SEPARATOR = "\n"
@@ -53,6 +54,7 @@ MESSAGE = StructType(
         StructField("tool_calls", ArrayType(TOOL_CALL)),
         StructField("tool_call_id", StringType()),
         StructField("error", StringType()),
+        StructField("kind", StringType()),  # step kind of a non-assistant message (default message)
         StructField("started_at", TimestampType()),
         StructField("ended_at", TimestampType()),
         StructField("tokens_in", LongType()),
@@ -87,6 +89,15 @@ class ConversationParts:
     input: Column
     steps: Column
     final_output: Column
+
+
+def struct_or_null(schema: StructType, values: list[Column]) -> Column:
+    """A canonical struct part (agent, model, task), or null when every field is missing."""
+    present = F.lit(False)
+    for value in values:
+        present = present | value.isNotNull()
+    built = F.struct(*[v.cast(f.dataType).alias(f.name) for v, f in zip(values, schema.fields)])
+    return F.when(present, built)
 
 
 def has_text(column: Column) -> Column:
@@ -125,11 +136,15 @@ def tags_of(value: Column) -> Column:
 
 
 def timestamp_of(value: Column, epoch_unit: str = "s") -> Column:
-    """ISO-8601 text, or a Unix epoch number (in `epoch_unit`) -> timestamp; null if neither."""
+    """ISO-8601 text, or a Unix epoch number (in `epoch_unit`) -> timestamp; null if neither.
+
+    A JSON number read into a string field arrives as Java renders it (`1.79361180025E9`),
+    which the decimal cast reads.
+    """
     numeric = value.try_cast("decimal(38,6)")
     micros = numeric / 1000 if epoch_unit == "ns" else numeric * _MICROS_PER[epoch_unit]
     epoch = F.timestamp_micros(micros.try_cast("long"))
-    return F.when(value.rlike(r"^\s*-?\d+(\.\d+)?\s*$"), epoch).otherwise(F.try_to_timestamp(value))
+    return F.when(numeric.isNotNull(), epoch).otherwise(F.try_to_timestamp(value))
 
 
 def millis_between(start: Column, end: Column) -> Column:
@@ -146,6 +161,7 @@ def message(
     tool_calls: Column | None = None,
     tool_call_id: Column | None = None,
     error: Column | None = None,
+    kind: Column | None = None,
     started_at: Column | None = None,
     ended_at: Column | None = None,
     tokens_in: Column | None = None,
@@ -154,7 +170,7 @@ def message(
     """A MESSAGE struct (missing parts null), typed exactly so arrays of them union cleanly."""
     values = {
         "role": role, "content": content, "reasoning": reasoning, "tool_calls": tool_calls,
-        "tool_call_id": tool_call_id, "error": error, "started_at": started_at, "ended_at": ended_at,
+        "tool_call_id": tool_call_id, "error": error, "kind": kind, "started_at": started_at, "ended_at": ended_at,
         "tokens_in": tokens_in, "tokens_out": tokens_out,
     }
     return F.struct(
@@ -176,13 +192,13 @@ def tool_call(call_id: Column, name: Column, arguments: Column, result: Column |
     )
 
 
-def _step(kind: str, role: Column, content: Column | None = None, reasoning: Column | None = None,
+def _step(kind: str | Column, role: Column, content: Column | None = None, reasoning: Column | None = None,
           tool: Column | None = None, timed: Column | None = None) -> Column:
     """A STEP struct; `timed` (a MESSAGE) lends its times and tokens to llm/reasoning steps."""
     none = F.lit(None)
     return F.struct(
         none.cast("int").alias("index"),
-        F.lit(kind).alias("kind"),
+        (F.lit(kind) if isinstance(kind, str) else kind).alias("kind"),
         role.cast("string").alias("role"),
         (content if content is not None else none).cast("string").alias("content"),
         (reasoning if reasoning is not None else none).cast("string").alias("reasoning"),
@@ -216,8 +232,14 @@ def conversation_parts(messages: Column) -> ConversationParts:
         F.transform(msgs, lambda m: F.transform(F.coalesce(m["tool_calls"], empty_array(TOOL_CALL)), lambda c: c["call_id"]))
     )
 
-    def tool_step(call: Column) -> Column:
-        answer = F.get(F.filter(tool_results, lambda t: t["tool_call_id"] == call["call_id"]), 0)
+    def answered_calls(m: Column) -> Column:
+        """Each call of the message with its result message (found once, used twice)."""
+        return F.transform(F.coalesce(m["tool_calls"], empty_array(TOOL_CALL)), lambda c: F.struct(
+            c.alias("call"), F.get(F.filter(tool_results, lambda t: t["tool_call_id"] == c["call_id"]), 0).alias("answer")
+        ))
+
+    def tool_step(x: Column) -> Column:
+        call, answer = x["call"], x["answer"]
         paired = tool_call(
             call["call_id"], call["name"], call["arguments"],
             F.coalesce(call["result"], answer["content"]), F.coalesce(call["error"], answer["error"]),
@@ -230,12 +252,14 @@ def conversation_parts(messages: Column) -> ConversationParts:
             .when(has_text(m["reasoning"]), F.array(_step(STEP_REASONING, F.lit(ASSISTANT), reasoning=m["reasoning"], timed=m)))
             .otherwise(empty_array(STEP))
         )
-        assistant = F.concat(said, F.transform(F.coalesce(m["tool_calls"], empty_array(TOOL_CALL)), tool_step))
+        assistant = F.concat(said, F.transform(answered_calls(m), tool_step))
         answered = F.coalesce(F.array_contains(call_ids, m["tool_call_id"]), F.lit(False))
         orphan_result = F.when(answered, empty_array(STEP)).otherwise(
-            F.array(_step(STEP_MESSAGE, m["role"], F.coalesce(m["content"], m["error"]), timed=m))
+            F.array(_step(F.coalesce(m["kind"], F.lit(STEP_MESSAGE)), m["role"], F.coalesce(m["content"], m["error"]), timed=m))
         )
-        other = F.array(_step(STEP_MESSAGE, m["role"], m["content"], blank_to_null(m["reasoning"]), timed=m))
+        other = F.array(
+            _step(F.coalesce(m["kind"], F.lit(STEP_MESSAGE)), m["role"], m["content"], blank_to_null(m["reasoning"]), timed=m)
+        )
         return F.when(m["role"] == ASSISTANT, assistant).when(m["role"] == TOOL, orphan_result).otherwise(other)
 
     later = F.filter(msgs, lambda m, i: (i >= n_leading_system) & (i != input_at - 1))

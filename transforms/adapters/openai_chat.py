@@ -28,13 +28,18 @@ Trajectory id: the first present of `trajectory_id`, `metadata.trajectory_id`,
 An agent loop logs one line per LLM call, each request holding the conversation so far: lines
 sharing a trajectory id are grouped, the line with the longest conversation is the trajectory,
 the others contribute their usage, cost and times (per call, attributed to the assistant message
-each call produced) and are counted in metadata.extra["records"].
+each call produced; a call logged twice counts once) and are counted in
+metadata.extra["records"]. Lines of one trajectory that arrive in different ingest runs are
+normalized apart (the later candidate becomes a duplicate).
 
 Conventions for what the format has no field for (the renderer in
 benchmarks/synthetic/formats/openai_chat.py writes them, this adapter reads them back): the
 metadata keys in `META_*` (gateway `metadata` first, then `request.metadata`; values are text,
-tags as `a,b` or a JSON array, context_docs as JSON text), other metadata keys go to
-metadata.extra; a tool result that is exactly `{"error": "..."}` is the tool's error.
+tags as `a,b` or a JSON array, context_docs as JSON text); the trajectory-level keys
+(started_at, ended_at, latency_ms, tokens_in/out, cost_usd, status) win over the per-call
+aggregates; other metadata keys go to metadata.extra; a tool result that is exactly
+`{"error": "..."}` is the tool's error; a message named `retrieval` is a retrieval step.
+Not read: legacy `function_call` / `function` messages, choices beyond the first, audio.
 """
 
 from __future__ import annotations
@@ -51,7 +56,7 @@ from pyspark.sql.types import (
     StructType,
 )
 
-from schemas.trajectory import AGENT, CONTEXT_DOC, METADATA, MODEL, TASK, TOOL_SPEC, TRAJECTORY_CONTENT_FIELDS
+from schemas.trajectory import AGENT, CONTEXT_DOC, METADATA, MODEL, TASK, TOOL_SPEC
 from transforms.adapters.base import (
     CORRUPT,
     INGEST_RUN_ID,
@@ -59,6 +64,8 @@ from transforms.adapters.base import (
     MISSING_TRAJECTORY_ID,
     NO_CONTENT,
     RECORD,
+    REJECT_DETAIL,
+    REJECT_REASON,
     SOURCE_FORMAT,
     SOURCE_LINE,
     SOURCE_URI,
@@ -70,12 +77,14 @@ from transforms.adapters.base import (
 )
 from transforms.adapters.conversation import (
     ASSISTANT,
+    STEP_RETRIEVAL,
     TOOL,
     blank_to_null,
     conversation_parts,
     has_text,
     message,
     millis_between,
+    struct_or_null,
     tags_of,
     text_of,
     timestamp_of,
@@ -131,8 +140,14 @@ STATUS_ERROR = "error"
 COMPLETED_WORDS = ("success", "succeeded", "ok", "completed")
 ERROR_WORDS = ("failure", "failed", "error")
 
+# A message named this (`{"role": "system", "name": "retrieval", ...}`) records a retrieval step.
+RETRIEVAL_NAME = "retrieval"
+
 # Top-level keys a bare messages example may have (anything else is some other format).
 EXAMPLE_KEYS = ("messages", "tools", "functions", "parallel_tool_calls", "metadata", "id", "trajectory_id")
+# Model names that are OpenAI's own (the provider when metadata does not name one); other
+# models logged in this format (through gateways) get no guessed provider.
+OPENAI_MODEL_NAMES = r"^(gpt-|o\d|chatgpt-|ft:gpt-|ft:o\d|codex-|computer-use-)"
 # A model snapshot suffix: gpt-4o-2024-08-06, gpt-4-0613, claude-3-5-sonnet-20241022.
 SNAPSHOT_SUFFIX = r"-(\d{4}-\d{2}-\d{2}|\d{8}|\d{4})$"
 
@@ -231,6 +246,9 @@ _TOKENS_IN, _TOKENS_OUT, _COST, _REASONING_TOKENS = "_tokens_in", "_tokens_out",
 _STATUS, _FINISH, _ERROR = "_status", "_finish", "_error"
 _TOOLS, _FUNCTIONS, _REQUEST_MODEL, _RESPONSE_MODEL, _USER = "_tools", "_functions", "_req_model", "_resp_model", "_user"
 _FIRST, _BEST, _CALLS, _RECORDS = "_first", "_best", "_calls", "_records"
+_GROUP, _REJECT, _LINE_REASON, _LINE_DETAIL = "_group", "_reject", "_line_reason", "_line_detail"
+_MESSAGES = "_messages"  # array<conversation.MESSAGE> of the trajectory
+_CALL_ID = "_call_id"  # the call's identity: its response id, else its log line id
 
 
 def detects(record: Column) -> Column:
@@ -245,10 +263,6 @@ def _line(path: str) -> Column:
     return F.col(f"{_LINE}.{path}")
 
 
-def _meta(key: str) -> Column:
-    return F.col(_META)[key]
-
-
 def _best(field: str) -> Column:
     return F.col(f"{_BEST}.{field}")
 
@@ -257,49 +271,57 @@ def _best_meta(key: str) -> Column:
     return _best(_META)[key]
 
 
-def _struct_or_null(schema: StructType, values: list[Column]) -> Column:
-    """The struct, or null when every part is missing (so absent parts stay absent)."""
-    present = F.lit(False)
-    for value in values:
-        present = present | value.isNotNull()
-    built = F.struct(*[v.cast(f.dataType).alias(f.name) for v, f in zip(values, schema.fields)])
-    return F.when(present, built)
-
-
 def tool_error_of(text: Column) -> Column:
     """A tool result that is exactly `{"error": ...}` is the tool's error text."""
-    keys = F.json_object_keys(text)
-    only_error = text.startswith("{") & (F.size(keys) == 1) & (F.get(keys, 0) == "error")
+    only_error = text.startswith('{"error"') & (F.json_object_keys(text) == F.array(F.lit("error")))
     return F.when(F.coalesce(only_error, F.lit(False)), F.get_json_object(text, "$.error"))
 
 
-def _as_message(m: Column) -> Column:
-    role = F.lower(F.trim(m["role"]))
-    text = text_of(m["content"])
-    error = F.when(role == TOOL, tool_error_of(text))
-    calls = F.transform(m["tool_calls"], lambda c: tool_call(c["id"], c["function"]["name"], c["function"]["arguments"]))
-    return message(
-        role=role,
-        content=F.when(error.isNull(), F.coalesce(blank_to_null(text), m["refusal"])),
-        reasoning=F.coalesce(m["reasoning_content"], m["reasoning"]),
-        tool_calls=calls,
-        tool_call_id=m["tool_call_id"],
-        error=error,
-    )
+def _as_messages(conversation: Column) -> Column:
+    """array<_MESSAGE> -> array<conversation.MESSAGE>, in stages so each text is parsed once
+    (expressions inside a lambda are not shared)."""
+    read = F.transform(conversation, lambda m: F.struct(
+        m.alias("m"),
+        text_of(m["content"]).alias("text"),
+        F.coalesce(m["name"] == RETRIEVAL_NAME, F.lit(False)).alias("retrieval"),
+    ))
+    judged = F.transform(read, lambda x: x.withField(
+        "error", F.when(F.lower(F.trim(x["m"]["role"])) == TOOL, tool_error_of(x["text"]))
+    ))
+
+    def as_message(x: Column) -> Column:
+        m = x["m"]
+        return message(
+            role=F.when(x["retrieval"], F.lit(TOOL)).otherwise(F.lower(F.trim(m["role"]))),
+            content=F.when(x["error"].isNull(), F.coalesce(blank_to_null(x["text"]), m["refusal"])),
+            reasoning=F.coalesce(m["reasoning_content"], m["reasoning"]),
+            tool_calls=F.transform(
+                m["tool_calls"], lambda c: tool_call(c["id"], c["function"]["name"], c["function"]["arguments"])
+            ),
+            tool_call_id=m["tool_call_id"],
+            error=x["error"],
+            kind=F.when(x["retrieval"], F.lit(STEP_RETRIEVAL)),
+        )
+
+    return F.transform(judged, as_message)
 
 
 def _with_call_usage(conversation: Column, calls: Column) -> Column:
     """Each assistant reply gets the times and tokens of the call that produced it."""
 
-    def attribute(m: Column, i: Column) -> Column:
-        call = F.get(F.filter(calls, lambda c: c[_N_REQUEST] == i), 0)
+    paired = F.transform(_as_messages(conversation), lambda m, i: F.struct(
+        m.alias("m"), F.get(F.filter(calls, lambda c: c[_N_REQUEST] == i), 0).alias("call")
+    ))
+
+    def attribute(x: Column) -> Column:
+        m, call = x["m"], x["call"]
         timed = (
             m.withField("started_at", call[_START]).withField("ended_at", call[_END])
             .withField("tokens_in", call[_TOKENS_IN]).withField("tokens_out", call[_TOKENS_OUT])
         )
         return F.when((m["role"] == ASSISTANT) & call.isNotNull(), timed).otherwise(m)
 
-    return F.transform(F.transform(conversation, _as_message), attribute)
+    return F.transform(paired, attribute)
 
 
 def _status(raw: Column, error: Column, responded: Column) -> Column:
@@ -335,25 +357,25 @@ def _calls(records: DataFrame) -> DataFrame:
     )
     error = F.coalesce(F.get_json_object(_line("error"), "$.message"), _line("error"))
     started = F.coalesce(
-        timestamp_of(_line("start_time")), timestamp_of(_line("startTime")), timestamp_of(_meta(META_STARTED_AT)),
-        F.timestamp_seconds(_line("response.created")),
+        timestamp_of(_line("start_time")), timestamp_of(_line("startTime")), F.timestamp_seconds(_line("response.created"))
     )
-    ended = F.coalesce(timestamp_of(_line("end_time")), timestamp_of(_line("endTime")), timestamp_of(_meta(META_ENDED_AT)))
+    ended = F.coalesce(timestamp_of(_line("end_time")), timestamp_of(_line("endTime")))
     return parsed.select(
         SOURCE_URI, SOURCE_LINE, INGEST_RUN_ID, INGESTED_AT,
         trajectory_id.alias(_TID),
+        F.coalesce(_line("response.id"), _line("id"), F.concat_ws(":", F.col(SOURCE_URI), F.col(SOURCE_LINE))).alias(_CALL_ID),
         F.col(_META),
         conversation.alias(_CONVERSATION),
         F.size(request_messages).alias(_N_REQUEST),
         request_messages.isNull().alias(_EXAMPLE),
         started.alias(_START),
         ended.alias(_END),
-        F.coalesce(_line("latency_ms"), _meta(META_LATENCY_MS).try_cast("double")).cast("long").alias(_LATENCY),
-        F.coalesce(_line("response.usage.prompt_tokens"), _meta(META_TOKENS_IN).try_cast("long")).alias(_TOKENS_IN),
-        F.coalesce(_line("response.usage.completion_tokens"), _meta(META_TOKENS_OUT).try_cast("long")).alias(_TOKENS_OUT),
-        F.coalesce(_line("cost_usd"), _line("response_cost"), _meta(META_COST_USD).try_cast("double")).alias(_COST),
+        _line("latency_ms").try_cast("long").alias(_LATENCY),
+        _line("response.usage.prompt_tokens").alias(_TOKENS_IN),
+        _line("response.usage.completion_tokens").alias(_TOKENS_OUT),
+        F.coalesce(_line("cost_usd"), _line("response_cost")).alias(_COST),
         _line("response.usage.completion_tokens_details.reasoning_tokens").alias(_REASONING_TOKENS),
-        _status(F.coalesce(_line("status"), _meta(META_STATUS)), error, reply.isNotNull()).alias(_STATUS),
+        _status(_line("status"), error, reply.isNotNull()).alias(_STATUS),
         F.get(_line("response.choices"), 0)["finish_reason"].alias(_FINISH),
         error.alias(_ERROR),
         F.coalesce(_line("request.tools"), _line("tools")).alias(_TOOLS),
@@ -382,8 +404,8 @@ def _model() -> Column:
         F.when(prefixed, requested),
         F.regexp_replace(F.coalesce(requested, answered), SNAPSHOT_SUFFIX, ""),
     )
-    provider = F.when(name.isNotNull() | version.isNotNull(), F.coalesce(_best_meta(META_MODEL_PROVIDER), F.lit(PROVIDER)))
-    return _struct_or_null(MODEL, [provider, name, version])
+    provider = F.coalesce(_best_meta(META_MODEL_PROVIDER), F.when(name.rlike(OPENAI_MODEL_NAMES), F.lit(PROVIDER)))
+    return struct_or_null(MODEL, [provider, name, version])
 
 
 def _tools_available() -> Column:
@@ -411,36 +433,80 @@ def _extra() -> Column:
     return F.map_concat(custom, computed)
 
 
-def _trajectories(calls: DataFrame) -> DataFrame:
-    """Group the accepted lines by trajectory id; the longest conversation is the trajectory."""
+def _metadata() -> Column:
+    """Trajectory-level values from metadata when given, else aggregated over the calls."""
+    started = F.coalesce(timestamp_of(_best_meta(META_STARTED_AT)), F.col(_START))
+    ended = F.coalesce(timestamp_of(_best_meta(META_ENDED_AT)), F.col(_END))
+    return F.struct(
+        F.coalesce(
+            _best_meta(META_LATENCY_MS).try_cast("double").try_cast("long"), millis_between(started, ended), F.col(_LATENCY)
+        ).alias("latency_ms"),
+        F.coalesce(_best_meta(META_TOKENS_IN).try_cast("long"), F.col(_TOKENS_IN)).alias("tokens_in"),
+        F.coalesce(_best_meta(META_TOKENS_OUT).try_cast("long"), F.col(_TOKENS_OUT)).alias("tokens_out"),
+        F.coalesce(_best_meta(META_COST_USD).try_cast("double"), F.col(_COST)).alias("cost_usd"),
+        F.coalesce(_status(_best_meta(META_STATUS), F.lit(None), F.lit(False)), _best(_STATUS)).alias("status"),
+        started.alias("started_at"),
+        ended.alias("ended_at"),
+        _extra().alias("extra"),
+    ).cast(METADATA)
+
+
+CALL_FIELDS = (_CALL_ID, _N_REQUEST, _START, _END, _LATENCY, _TOKENS_IN, _TOKENS_OUT, _COST, _REASONING_TOKENS)
+
+
+def _call_totals(calls: Column) -> list[Column]:
+    """Earliest start, latest end and the sums of the calls' latency, tokens and cost."""
+
+    def total(field: str, kind: str) -> Column:
+        values = F.filter(F.transform(calls, lambda c: c[field].cast(kind)), lambda v: v.isNotNull())
+        return F.when(F.size(values) > 0, F.aggregate(values, F.lit(0).cast(kind), lambda acc, v: acc + v)).alias(field)
+
+    return [
+        F.array_min(F.transform(calls, lambda c: c[_START])).alias(_START),
+        F.array_max(F.transform(calls, lambda c: c[_END])).alias(_END),
+        total(_LATENCY, "long"), total(_TOKENS_IN, "long"), total(_TOKENS_OUT, "long"),
+        total(_COST, "double"), total(_REASONING_TOKENS, "long"),
+    ]
+
+
+def _group_key() -> Column:
+    """Accepted lines group by trajectory id; a rejected line is a group of its own."""
+    rejected = F.col(REJECT_REASON).isNotNull()
+    return F.struct(
+        F.col(_TID).alias("id"),
+        F.when(rejected, F.col(SOURCE_URI)).alias("uri"),
+        F.when(rejected, F.col(SOURCE_LINE)).alias("line"),
+    )
+
+
+def to_trajectories(records: DataFrame) -> DataFrame:
+    """One candidate per trajectory id (its lines grouped), plus one per rejected line."""
+    calls = _calls(records)
     best_fields = [_CONVERSATION, _META, _EXAMPLE, _STATUS, _FINISH, _ERROR, _TOOLS, _FUNCTIONS, _REQUEST_MODEL, _RESPONSE_MODEL, _USER]
-    grouped = calls.groupBy(_TID).agg(
+    grouped = calls.groupBy(_group_key().alias(_GROUP)).agg(
         F.min(F.struct(SOURCE_URI, SOURCE_LINE, INGEST_RUN_ID, INGESTED_AT)).alias(_FIRST),
         F.max_by(
             F.struct(*best_fields), F.struct(F.size(_CONVERSATION), F.col(_END), F.col(SOURCE_URI), F.col(SOURCE_LINE))
         ).alias(_BEST),
+        F.first(F.struct(REJECT_REASON, REJECT_DETAIL)).alias(_REJECT),
         F.count(F.lit(1)).alias(_RECORDS),
-        F.collect_list(F.struct(_N_REQUEST, _START, _END, _TOKENS_IN, _TOKENS_OUT)).alias(_CALLS),
-        F.min(_START).alias(_START),
-        F.max(_END).alias(_END),
-        F.sum(_LATENCY).alias(_LATENCY),
-        F.sum(_TOKENS_IN).alias(_TOKENS_IN),
-        F.sum(_TOKENS_OUT).alias(_TOKENS_OUT),
-        F.sum(_COST).alias(_COST),
-        F.sum(_REASONING_TOKENS).alias(_REASONING_TOKENS),
-    )
-    parts = conversation_parts(_with_call_usage(_best(_CONVERSATION), F.col(_CALLS)))
+        # A line logged twice (a re-emitted file) is one call: totals are over distinct calls.
+        F.array_distinct(F.collect_list(F.struct(*CALL_FIELDS))).alias(_CALLS),
+    ).select("*", *_call_totals(F.col(_CALLS)))
+    # Materialised once: conversation_parts reads the messages many times.
+    grouped = grouped.withColumn(_MESSAGES, _with_call_usage(_best(_CONVERSATION), F.col(_CALLS)))
+    parts = conversation_parts(F.col(_MESSAGES))
     content = {
-        "trajectory_id": F.col(_TID),
+        "trajectory_id": F.col(f"{_GROUP}.id"),
         "session_id": _best_meta(META_SESSION_ID),
         "user_id": F.coalesce(_best_meta(META_USER_ID), _best(_USER)),
         "tenant": _best_meta(META_TENANT),
         "source_kind": F.coalesce(
             _best_meta(META_SOURCE_KIND), F.when(_best(_EXAMPLE), F.lit(DEMONSTRATION)), F.lit(INTERACTION_LOG)
         ),
-        "agent": _struct_or_null(AGENT, [_best_meta(META_AGENT_NAME), _best_meta(META_AGENT_VERSION)]),
+        "agent": struct_or_null(AGENT, [_best_meta(META_AGENT_NAME), _best_meta(META_AGENT_VERSION)]),
         "model": _model(),
-        "task": _struct_or_null(
+        "task": struct_or_null(
             TASK,
             [_best_meta(META_TASK_TYPE), _best_meta(META_TASK_DIFFICULTY), _best_meta(META_TASK_LANGUAGE), tags_of(_best_meta(META_TAGS))],
         ),
@@ -450,43 +516,20 @@ def _trajectories(calls: DataFrame) -> DataFrame:
         "steps": parts.steps,
         "tools_available": _tools_available(),
         "final_output": parts.final_output,
-        "metadata": F.struct(
-            F.coalesce(millis_between(F.col(_START), F.col(_END)), F.col(_LATENCY)).alias("latency_ms"),
-            F.col(_TOKENS_IN).alias("tokens_in"),
-            F.col(_TOKENS_OUT).alias("tokens_out"),
-            F.col(_COST).alias("cost_usd"),
-            _best(_STATUS).alias("status"),
-            F.col(_START).alias("started_at"),
-            F.col(_END).alias("ended_at"),
-            _extra().alias("extra"),
-        ).cast(METADATA),
+        "metadata": _metadata(),
     }
     built = grouped.select(
         *[column.alias(name) for name, column in content.items()],
         F.lit(NAME).alias(SOURCE_FORMAT),
         *[F.col(f"{_FIRST}.{c}").alias(c) for c in (SOURCE_URI, SOURCE_LINE, INGEST_RUN_ID, INGESTED_AT)],
+        F.col(f"{_REJECT}.{REJECT_REASON}").alias(_LINE_REASON),
+        F.col(f"{_REJECT}.{REJECT_DETAIL}").alias(_LINE_DETAIL),
     )
-    empty = ~has_text(F.col("input")) & (F.size("steps") == 0) & ~has_text(F.col("final_output"))
-    return built.select("*", *reject_when((empty, NO_CONTENT, "no input, steps or final output")))
-
-
-def _rejected(calls: DataFrame) -> DataFrame:
-    """Lines that could not join a trajectory: lineage, reason, and no content."""
-    content = [
-        (F.col(_TID) if f.name == "trajectory_id" else F.lit(None)).cast(f.dataType).alias(f.name)
-        for f in TRAJECTORY_CONTENT_FIELDS
-    ]
-    return calls.select(
-        *content, F.lit(NAME).alias(SOURCE_FORMAT), SOURCE_URI, SOURCE_LINE, INGEST_RUN_ID, INGESTED_AT,
-        "reject_reason", "reject_detail",
+    empty = ~has_text(F.col("input")) & (F.coalesce(F.size("steps"), F.lit(0)) <= 0) & ~has_text(F.col("final_output"))
+    return as_candidates(
+        built.withColumn(REJECT_REASON, F.coalesce(F.col(_LINE_REASON), F.when(empty, F.lit(NO_CONTENT))))
+        .withColumn(REJECT_DETAIL, F.coalesce(F.col(_LINE_DETAIL), F.when(empty, F.lit("no input, steps or final output"))))
     )
-
-
-def to_trajectories(records: DataFrame) -> DataFrame:
-    calls = _calls(records)
-    accepted = calls.where(F.col("reject_reason").isNull())
-    rejected = calls.where(F.col("reject_reason").isNotNull())
-    return as_candidates(_trajectories(accepted)).unionByName(as_candidates(_rejected(rejected)))
 
 
 ADAPTER = Adapter(NAME, detects, to_trajectories)
