@@ -11,8 +11,8 @@ silver.orphan_feedback while it is not (moved over on the run its trajectory arr
 bronze.quarantine with a reason (bad record, duplicate event id). Labels of the trajectories
 that got events, and of trajectories never labeled, are recomputed from all their events and
 MERGEd into silver.labels; `--relabel-all` recomputes every label (after a conf change).
-Inputs are read at the Delta versions they had when the run started, so retries of a step
-see the same data even though the job writes to the tables it reads.
+What is read from a table this job then writes is materialized first (local checkpoints), so
+every step of the run sees the tables as they were when it started.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 from datetime import datetime, timezone
 
-from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
@@ -65,39 +64,53 @@ def label_params(settings: Settings) -> LabelParams:
 
 
 def pending_runs(lake: Lake) -> list[str]:
-    """Feedback ingest runs that ingest finished and this job has not labeled yet."""
+    """Feedback ingest runs that ingest finished and this job has not labeled yet (both logs are small)."""
     finished = {
         r[0] for r in lake.read_or_empty("bronze.ingest_log", INGEST_LOG)
-        .where(F.col("log_kind") == FEEDBACK_LOG_KIND).select(INGEST_RUN_ID).distinct().collect()
+        .where(F.col("log_kind") == FEEDBACK_LOG_KIND).select(INGEST_RUN_ID).collect()
     }
     done = {r[0] for r in lake.read("silver.label_log").select(INGEST_RUN_ID).collect()}
     return sorted(finished - done)
+
+
+def _own_quarantine(runs: list[str]):
+    return F.col(INGEST_RUN_ID).isin(runs) & (F.col("stage") == NAME) & (F.col("log_kind") == FEEDBACK_LOG_KIND)
+
+
+def _run_rows(lake: Lake, runs: list[str]) -> DataFrame:
+    """One row (the table's name) per row these runs have in the tables this job writes them to."""
+    in_runs = F.col(INGEST_RUN_ID).isin(runs)
+    parts = [
+        lake.read(name).where(condition).select(F.lit(name).alias("table"))
+        for name, condition in [
+            ("silver.feedback", in_runs), ("silver.orphan_feedback", in_runs), ("bronze.quarantine", _own_quarantine(runs)),
+        ]
+    ]
+    return parts[0].unionByName(parts[1]).unionByName(parts[2])
 
 
 def discard_unfinished(lake: Lake, runs: list[str]) -> None:
     """Remove what a crashed earlier attempt at these runs wrote, so they are redone once."""
     if not runs:
         return
-    in_runs = F.col(INGEST_RUN_ID).isin(runs)
-    for name, condition in [
-        ("silver.feedback", in_runs),
-        ("silver.orphan_feedback", in_runs),
-        ("bronze.quarantine", in_runs & (F.col("stage") == NAME) & (F.col("log_kind") == FEEDBACK_LOG_KIND)),
-    ]:
-        if lake.read(name).where(condition).limit(1).count():
-            lake.delta(name).delete(condition)
+    for (name,) in _run_rows(lake, runs).distinct().collect():
+        lake.delta(name).delete(_own_quarantine(runs) if name == "bronze.quarantine" else F.col(INGEST_RUN_ID).isin(runs))
 
 
-def merge_events(lake: Lake, routed: DataFrame) -> None:
-    """Known-trajectory events into silver.feedback; orphans in, adopted orphans out of silver.orphan_feedback.
+def merge_feedback(lake: Lake, routed: DataFrame) -> None:
+    """Events of known trajectories into silver.feedback; insert-only on event_id, so a retry adds nothing twice."""
+    lake.delta("silver.feedback").alias("t").merge(
+        routed.where(F.col(KNOWN_TRAJECTORY)).select(*FEEDBACK.fieldNames()).alias("s"), f"t.{EVENT_ID} = s.{EVENT_ID}"
+    ).whenNotMatchedInsertAll().execute()
 
-    Insert-only on event_id, so repeating the step after a crash adds nothing twice.
+
+def merge_orphans(lake: Lake, routed: DataFrame) -> None:
+    """New orphans into silver.orphan_feedback, adopted ones (their trajectory arrived) out of it.
+
+    Runs after the adopted events' labels are written: if the job dies before, they are still
+    orphans on the retry, so they are adopted (and their trajectories labeled) again.
     """
     columns = FEEDBACK.fieldNames()
-    known = routed.where(F.col(KNOWN_TRAJECTORY)).select(*columns)
-    lake.delta("silver.feedback").alias("t").merge(
-        known.alias("s"), f"t.{EVENT_ID} = s.{EVENT_ID}"
-    ).whenNotMatchedInsertAll().execute()
     (
         lake.delta("silver.orphan_feedback").alias("t")
         .merge(routed.select(*columns, KNOWN_TRAJECTORY).alias("s"), f"t.{EVENT_ID} = s.{EVENT_ID}")
@@ -109,12 +122,7 @@ def merge_events(lake: Lake, routed: DataFrame) -> None:
 
 def check_accounting(lake: Lake, runs: list[str], records: int) -> None:
     """Every bronze record of these runs is now in silver.feedback, the orphans or quarantine."""
-    in_runs = F.col(INGEST_RUN_ID).isin(runs)
-    landed = (
-        lake.read("silver.feedback").where(in_runs).count()
-        + lake.read("silver.orphan_feedback").where(in_runs).count()
-        + lake.read("bronze.quarantine").where(in_runs & (F.col("stage") == NAME)).count()
-    )
+    landed = _run_rows(lake, runs).count()
     if landed != records:
         raise AccountingError(
             f"label accounting failed for runs {', '.join(runs)}: {records:,} bronze feedback records "
@@ -122,109 +130,98 @@ def check_accounting(lake: Lake, runs: list[str], records: int) -> None:
         )
 
 
+def new_events(lake: Lake, runs: list[str], params: LabelParams) -> DataFrame:
+    """The pending runs' bronze records, parsed and checked: reason null = a new event to keep."""
+    kept = lake.read("silver.feedback").unionByName(lake.read("silver.orphan_feedback"))
+    return (
+        lake.read_or_empty("bronze.feedback", RAW_RECORD).where(F.col(INGEST_RUN_ID).isin(runs))
+        .transform(parse_feedback, params)
+        .transform(mark_duplicates, kept)
+    )
+
+
+def trajectories_to_label(lake: Lake, routed: DataFrame, trajectory_ids: DataFrame, relabel_all: bool) -> DataFrame:
+    """Those that got events this run, and those never labeled yet (new trajectories: `unlabeled`)."""
+    if relabel_all:
+        return trajectory_ids
+    touched = routed.where(F.col(KNOWN_TRAJECTORY)).select(TRAJECTORY_ID)
+    never = trajectory_ids.join(lake.read("silver.labels").select(TRAJECTORY_ID), TRAJECTORY_ID, "left_anti")
+    return touched.unionByName(never).distinct()
+
+
 def run(spark: SparkSession, settings: Settings, args: argparse.Namespace) -> StageResult:
     params = label_params(settings)
     lake = Lake(spark, settings)
-    lake.ensure("bronze.feedback", RAW_RECORD)
     for name, schema in OUTPUTS:
         lake.ensure(name, schema)
     runs = pending_runs(lake)
-    discard_unfinished(lake, runs)
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
-    pinned = {name: lake.version(name) for name in ("silver.feedback", "silver.orphan_feedback", "silver.labels")}
-    feedback = lake.read("silver.feedback", pinned["silver.feedback"])
-    orphans = lake.read("silver.orphan_feedback", pinned["silver.orphan_feedback"])
-    trajectory_ids = (
-        lake.read("silver.trajectories", lake.version("silver.trajectories")) if lake.exists("silver.trajectories")
-        else spark.createDataFrame([], TRAJECTORY)
-    ).select(TRAJECTORY_ID)
     if runs:
         log.info(f"[label] {len(runs):,} new feedback ingest run(s): {', '.join(runs[:3])}{' ...' if len(runs) > 3 else ''}")
+    discard_unfinished(lake, runs)
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    trajectory_ids = lake.read_or_empty("silver.trajectories", TRAJECTORY).select(TRAJECTORY_ID).distinct()
 
-    checked = (
-        lake.read("bronze.feedback").where(F.col(INGEST_RUN_ID).isin(runs))
-        .transform(parse_feedback, params)
-        .transform(mark_duplicates, feedback.unionByName(orphans))
-        .persist(StorageLevel.MEMORY_AND_DISK)
-    )
-    try:
-        counts = {r[0]: r[1] for r in checked.groupBy(REASON).count().collect()}
-        records = sum(counts.values())
-        quarantined = records - counts.get(None, 0)
+    # Checkpointed, not cached: a Delta DataFrame re-reads the table's latest version on every
+    # action, and this job then writes the tables these were read from; an evicted cache would
+    # silently recompute against the new versions, a checkpoint cannot.
+    checked = new_events(lake, runs, params).localCheckpoint()
+    reasons = {r[0]: r[1] for r in checked.groupBy(REASON).count().collect()}
+    records = sum(reasons.values())
+    quarantined = records - reasons.get(None, 0)
+    if quarantined:
         lake.append(quarantine_rows(checked.where(F.col(REASON).isNotNull()), NAME, now), "bronze.quarantine")
-        fresh = checked.where(F.col(REASON).isNull()).select(*FEEDBACK.fieldNames())
-        routed = (
-            fresh.unionByName(orphans)
-            .transform(with_known_trajectory, trajectory_ids)
-            .persist(StorageLevel.MEMORY_AND_DISK)
-        )
-        try:
-            route_counts = {
-                (r[0], r[1]): r[2]
-                for r in routed.groupBy(F.col(INGEST_RUN_ID).isin(runs) if runs else F.lit(False), KNOWN_TRAJECTORY)
-                .count().collect()
-            }
-            merge_events(lake, routed)
-            touched = routed.where(F.col(KNOWN_TRAJECTORY)).select(TRAJECTORY_ID)
-            labeled_ids = lake.read("silver.labels", pinned["silver.labels"]).select(TRAJECTORY_ID)
-            to_label = (
-                trajectory_ids if args.relabel_all
-                else touched.unionByName(trajectory_ids.join(labeled_ids, TRAJECTORY_ID, "left_anti")).distinct()
-            )
-            n_labeled, outcomes = write_labels(lake, to_label, params, now)
-        finally:
-            routed.unpersist()
-        if runs:
-            check_accounting(lake, runs, records)
-    finally:
-        checked.unpersist()
+    fresh = checked.where(F.col(REASON).isNull()).select(*FEEDBACK.fieldNames())
+    routed = (
+        fresh.unionByName(lake.read("silver.orphan_feedback"))
+        .transform(with_known_trajectory, trajectory_ids)
+        .localCheckpoint()
+    )
+    is_fresh = F.col(INGEST_RUN_ID).isin(runs) if runs else F.lit(False)
+    routes = {(r[0], r[1]): r[2] for r in routed.groupBy(is_fresh, KNOWN_TRAJECTORY).count().collect()}
+    attached, orphaned = routes.get((True, True), 0), routes.get((True, False), 0)
+    adopted, still_orphans = routes.get((False, True), 0), routes.get((False, False), 0)
+    to_label = trajectories_to_label(lake, routed, trajectory_ids, args.relabel_all).localCheckpoint()
 
+    # Write order matters for retries: orphans leave their table only after their labels exist.
+    if attached or adopted:  # a MERGE with nothing to do is skipped: no empty commits
+        merge_feedback(lake, routed)
+    n_labeled, outcomes = write_labels(lake, to_label, params, now)
+    if orphaned or adopted:
+        merge_orphans(lake, routed)
     if runs:
-        lake.append(
-            spark.createDataFrame(
-                [(run_id, records, records - quarantined, quarantined, now) for run_id in runs], LABEL_LOG
-            ),
-            "silver.label_log",
-        )
-    waiting = lake.read("silver.orphan_feedback").count()
+        check_accounting(lake, runs, records)
+        log_rows = [(run_id, records, attached + orphaned, quarantined, now) for run_id in runs]
+        lake.append(spark.createDataFrame(log_rows, LABEL_LOG), "silver.label_log")
     return StageResult(
         records,
         n_labeled,
         {
             "runs": len(runs),
-            "events": route_counts.get((True, True), 0) + route_counts.get((True, False), 0),
+            "events": attached + orphaned,
             "quarantined": quarantined,
-            "orphaned": route_counts.get((True, False), 0),
-            "adopted": route_counts.get((False, True), 0),
-            "orphans_waiting": waiting,
+            "orphaned": orphaned,
+            "adopted": adopted,
+            "orphans_waiting": orphaned + still_orphans,
             "outcomes": ",".join(f"{k}:{v}" for k, v in sorted(outcomes.items())) or "-",
         },
     )
 
 
-def write_labels(lake: Lake, to_label: DataFrame, params: LabelParams, now: datetime) -> tuple[int, dict[str, int]]:
-    """Recompute the labels of these trajectories from all their events and MERGE them in."""
-    ids = to_label.persist(StorageLevel.MEMORY_AND_DISK)
-    try:
-        if not ids.limit(1).count():
-            return 0, {}
-        events = lake.read("silver.feedback").join(ids, TRAJECTORY_ID, "left_semi")
-        labels = (
-            events.transform(to_signals, params)
-            .transform(supersede_repeats, params.latest_per_user)
-            .transform(label_trajectories, params, now)
-            .transform(with_unlabeled, ids, now)
-            .persist(StorageLevel.MEMORY_AND_DISK)
-        )
-        try:
-            outcomes = {r[0]: r[1] for r in labels.groupBy(OUTCOME).count().collect()}
-            lake.delta("silver.labels").alias("t").merge(
-                labels.alias("s"), f"t.{TRAJECTORY_ID} = s.{TRAJECTORY_ID}"
-            ).whenMatchedUpdateAll().whenNotMatchedInsertAll().execute()
-        finally:
-            labels.unpersist()
-    finally:
-        ids.unpersist()
+def write_labels(lake: Lake, ids: DataFrame, params: LabelParams, now: datetime) -> tuple[int, dict[str, int]]:
+    """Recompute the labels of these trajectories (materialized ids) from all their events; MERGE them in."""
+    events = lake.read("silver.feedback").join(ids, TRAJECTORY_ID, "left_semi")
+    labels = (
+        events.transform(to_signals, params)
+        .transform(supersede_repeats, params.latest_per_user)
+        .transform(label_trajectories, params, now)
+        .transform(with_unlabeled, ids, now)
+        .localCheckpoint()
+    )
+    outcomes = {r[0]: r[1] for r in labels.groupBy(OUTCOME).count().collect()}
+    if outcomes:
+        lake.delta("silver.labels").alias("t").merge(
+            labels.alias("s"), f"t.{TRAJECTORY_ID} = s.{TRAJECTORY_ID}"
+        ).whenMatchedUpdateAll().whenNotMatchedInsertAll().execute()
     return sum(outcomes.values()), outcomes
 
 

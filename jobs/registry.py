@@ -16,6 +16,8 @@ JOBS: dict[str, str] = {
     "ingest": "jobs.ingest",
     "normalize": "jobs.normalize",
     "label": "jobs.label",
+    "redact": "jobs.redact",
+    "leakscan": "jobs.leakscan",
 }
 
 

@@ -21,8 +21,11 @@ GRANTED, REFUSED, REVOKED = CONSENT_STATUSES
 NO_RECORD, CONSENT_REFUSED, CONSENT_REVOKED = "no_consent_record", "consent_refused", "consent_revoked"
 RECORD_COLUMN = "record"
 _PARSED = "consent"
-# Higher wins a tie on updated_at.
-_RESTRICTIVENESS = F.when(F.col("status") == REVOKED, 2).when(F.col("status") == REFUSED, 1).otherwise(0)
+
+
+def _restrictiveness():
+    """Higher wins a tie on updated_at."""
+    return F.when(F.col("status") == REVOKED, 2).when(F.col("status") == REFUSED, 1).otherwise(0)
 
 
 def parse_consent_records(raw: DataFrame, scope: str) -> DataFrame:
@@ -49,7 +52,7 @@ def parse_consent_records(raw: DataFrame, scope: str) -> DataFrame:
 def latest_consent(raw: DataFrame, scope: str) -> DataFrame:
     """The decision in force per user (schemas.consent.CONSENT)."""
     latest_first = Window.partitionBy("user_id").orderBy(
-        F.col("updated_at").desc(), _RESTRICTIVENESS.desc(), F.col("tenant").asc_nulls_last()
+        F.col("updated_at").desc(), _restrictiveness().desc(), F.col("tenant").asc_nulls_last()
     )
     return (
         parse_consent_records(raw, scope)

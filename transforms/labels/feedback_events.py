@@ -115,41 +115,37 @@ def _by_kind(pairs: dict[str, Column], otherwise: Column) -> Column:
     return expr.otherwise(otherwise)
 
 
-def parse_feedback(bronze: DataFrame, params: LabelParams) -> DataFrame:
-    """bronze.feedback rows -> FEEDBACK columns + `record`, `reason`, `detail` (reason null = good)."""
-    parsed = bronze.select(
-        F.col(RECORD),
-        F.from_json(RECORD, _PARSE_SCHEMA, {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": _CORRUPT}).alias(_PARSED),
-        SOURCE_URI, SOURCE_LINE, INGEST_RUN_ID, INGESTED_AT,
-    )
-    p = lambda name: F.col(f"{_PARSED}.{name}")  # noqa: E731
-    kind = F.lower(F.trim(p(KIND)))
+def _field(name: str) -> Column:
+    return F.col(f"{_PARSED}.{name}")
+
+
+def _typed_columns() -> list[Column]:
+    """The parsed record's fields, normalized (kind, source) and typed (value, created_at text)."""
+    kind = F.lower(F.trim(_field(KIND)))
     default_source = F.create_map(*[F.lit(x) for pair in KIND_DEFAULT_SOURCE.items() for x in pair])[kind]
-    word = F.lower(F.trim(p(VALUE)))
+    word = F.lower(F.trim(_field(VALUE)))
     number = (
         F.when(word.isin(*TRUE_WORDS), F.lit(1.0))
         .when(word.isin(*FALSE_WORDS), F.lit(0.0))
-        .otherwise(p(VALUE).try_cast("double"))
+        .otherwise(_field(VALUE).try_cast("double"))
     )
-    typed = parsed.select(
-        RECORD, SOURCE_URI, SOURCE_LINE, INGEST_RUN_ID, INGESTED_AT,
-        (F.col(_PARSED).isNull() | p(_CORRUPT).isNotNull()).alias(_CORRUPT),
-        p(EVENT_ID).alias(EVENT_ID),
-        p(TRAJECTORY_ID).alias(TRAJECTORY_ID),
+    correction_text = F.coalesce(F.nullif(F.trim(_field(TEXT)), F.lit("")), F.trim(_field(VALUE)))
+    return [
+        (F.col(_PARSED).isNull() | _field(_CORRUPT).isNotNull()).alias(_CORRUPT),
+        _field(EVENT_ID).alias(EVENT_ID),
+        _field(TRAJECTORY_ID).alias(TRAJECTORY_ID),
         kind.alias(KIND),
-        F.coalesce(F.lower(F.trim(p(SOURCE))), default_source).alias(SOURCE),
+        F.coalesce(F.lower(F.trim(_field(SOURCE))), default_source).alias(SOURCE),
         number.alias(_NUMBER),
-        p(VALUE).alias(VALUE_RAW),
-        F.when(kind == "correction", F.coalesce(F.nullif(F.trim(p(TEXT)), F.lit("")), F.trim(p(VALUE)))).otherwise(p(TEXT)).alias(TEXT),
-        p(USER_ID).alias(USER_ID),
-        F.nullif(F.trim(p(CREATED_AT)), F.lit("")).alias(_CREATED_TEXT),
-    )
-    value = (
-        F.when(F.col(KIND) == "correction", F.lit(None).cast("double"))
-        .when(_in(F.col(KIND), FLAG_KINDS) & F.col(VALUE_RAW).isNull(), F.lit(1.0))
-        .otherwise(F.col(_NUMBER))
-    )
-    typed = typed.withColumn(VALUE, value).withColumn(CREATED_AT, F.try_to_timestamp(F.col(_CREATED_TEXT)))
+        _field(VALUE).alias(VALUE_RAW),
+        F.when(kind == "correction", correction_text).otherwise(_field(TEXT)).alias(TEXT),
+        _field(USER_ID).alias(USER_ID),
+        F.nullif(F.trim(_field(CREATED_AT)), F.lit("")).alias(_CREATED_TEXT),
+    ]
+
+
+def _reason_and_detail(params: LabelParams) -> tuple[Column, Column]:
+    """The first thing wrong with a typed record (null = nothing), and what exactly."""
     expectations = _expectations(params)
     value_ok = F.coalesce(_by_kind({k: ok for k, (ok, _) in expectations.items()}, F.lit(False)), F.lit(False))
     expected = _by_kind({k: F.lit(text) for k, (_, text) in expectations.items()}, F.lit(""))
@@ -162,14 +158,34 @@ def parse_feedback(bronze: DataFrame, params: LabelParams) -> DataFrame:
         .when(~value_ok, F.lit(BAD_VALUE))
         .when(F.col(_CREATED_TEXT).isNotNull() & F.col(CREATED_AT).isNull(), F.lit(BAD_TIMESTAMP))
     )
+    said = F.col(REASON)
     detail = (
-        F.when(F.col(REASON) == UNKNOWN_KIND, F.format_string("kind '%s' is not one of %s", F.col(KIND), F.lit(", ".join(FEEDBACK_KINDS))))
-        .when(F.col(REASON) == UNKNOWN_SOURCE, F.format_string("source '%s' is not one of %s", F.col(SOURCE), F.lit(", ".join(FEEDBACK_SOURCES))))
-        .when(F.col(REASON) == BAD_VALUE, F.format_string("%s value '%s' is not %s", F.col(KIND), F.coalesce(F.col(VALUE_RAW), F.lit("null")), expected))
-        .when(F.col(REASON) == BAD_TIMESTAMP, F.format_string("created_at '%s' is not an ISO-8601 timestamp", F.col(_CREATED_TEXT)))
+        F.when(said == NOT_JSON, F.lit("record is not a JSON object"))
+        .when(said == UNKNOWN_KIND, F.format_string("kind '%s' is not one of %s", F.col(KIND), F.lit(", ".join(FEEDBACK_KINDS))))
+        .when(said == UNKNOWN_SOURCE, F.format_string("source '%s' is not one of %s", F.col(SOURCE), F.lit(", ".join(FEEDBACK_SOURCES))))
+        .when(said == BAD_VALUE, F.format_string("%s value '%s' is not %s", F.col(KIND), F.coalesce(F.col(VALUE_RAW), F.lit("null")), expected))
+        .when(said == BAD_TIMESTAMP, F.format_string("created_at '%s' is not an ISO-8601 timestamp", F.col(_CREATED_TEXT)))
     )
+    return reason, detail
+
+
+def parse_feedback(bronze: DataFrame, params: LabelParams) -> DataFrame:
+    """bronze.feedback rows -> FEEDBACK columns + `record`, `reason`, `detail` (reason null = good)."""
+    parsed = bronze.select(
+        RECORD, SOURCE_URI, SOURCE_LINE, INGEST_RUN_ID, INGESTED_AT,
+        F.from_json(RECORD, _PARSE_SCHEMA, {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": _CORRUPT}).alias(_PARSED),
+    )
+    value = (
+        F.when(F.col(KIND) == "correction", F.lit(None).cast("double"))
+        .when(_in(F.col(KIND), FLAG_KINDS) & F.col(VALUE_RAW).isNull(), F.lit(1.0))  # the event itself says it happened
+        .otherwise(F.col(_NUMBER))
+    )
+    reason, detail = _reason_and_detail(params)
     return (
-        typed.withColumn(REASON, reason)
+        parsed.select(RECORD, SOURCE_URI, SOURCE_LINE, INGEST_RUN_ID, INGESTED_AT, *_typed_columns())
+        .withColumn(VALUE, value)
+        .withColumn(CREATED_AT, F.try_to_timestamp(F.col(_CREATED_TEXT)))
+        .withColumn(REASON, reason)
         .withColumn(DETAIL, detail)
         .select(*FEEDBACK.fieldNames(), RECORD, REASON, DETAIL)
     )

@@ -21,7 +21,7 @@ from transforms.labels.feedback_events import (
     CREATED_AT, EVENT_ID, INGESTED_AT, KIND, SOURCE, TEXT, TRAJECTORY_ID, USER_ID,
 )
 from transforms.labels.params import CONFLICT_AMBIGUOUS, LabelParams
-from transforms.labels.signals import RANK, SCORE, SIGNAL, VOTE, VOTE_FAILURE, VOTE_SUCCESS, WEIGHT
+from transforms.labels.signals import RANK, SCORE, SIGNAL, VOTE, VOTE_FAILURE, VOTE_SUCCESS, WEIGHT, literal_map
 
 ACTIVE = "active"  # false for a user's earlier event of a kind they gave again
 
@@ -41,10 +41,6 @@ _STRONGEST = "_strongest_rank"
 _QUALITY_NUM = "_quality_num"
 _QUALITY_DEN = "_quality_den"
 _SIGNAL_SET = "_signal_set"
-
-
-def _literal_map(mapping) -> Column:
-    return F.create_map(*[F.lit(x) for pair in mapping.items() for x in pair])
 
 
 def _event_time() -> Column:
@@ -74,7 +70,7 @@ def label_trajectories(signals: DataFrame, params: LabelParams, labeled_at: date
     def weight_of(rank: int, vote: int) -> Column:
         return F.coalesce(F.sum(F.when(counted & (F.col(RANK) == rank) & (F.col(VOTE) == vote), F.col(WEIGHT))), F.lit(0.0))
 
-    quality_weight = F.col(WEIGHT) * _literal_map(params.quality_weights)[F.col(SOURCE)]
+    quality_weight = F.col(WEIGHT) * literal_map(params.quality_weights)[F.col(SOURCE)]
     is_correction = F.col(KIND) == "correction"
     per_trajectory = signals.groupBy(TRAJECTORY_ID).agg(
         F.count(F.lit(1)).cast("int").alias(N_EVENTS),
@@ -101,7 +97,7 @@ def label_trajectories(signals: DataFrame, params: LabelParams, labeled_at: date
     label_source = F.element_at(sources, F.coalesce(decider, F.col(_STRONGEST)) + 1)
     decided = F.col(OUTCOME).isin(OUTCOME_SUCCESS, OUTCOME_FAILURE)
     confidence = F.when(
-        decided, _literal_map(params.source_confidence)[F.col(LABEL_SOURCE)] * F.try_divide(F.greatest(s_w, f_w), s_w + f_w)
+        decided, literal_map(params.source_confidence)[F.col(LABEL_SOURCE)] * F.try_divide(F.greatest(s_w, f_w), s_w + f_w)
     ).otherwise(F.lit(0.0))
     return (
         per_trajectory.withColumn(OUTCOME, outcome)

@@ -24,7 +24,8 @@ VOTE_FAILURE = -1
 VOTE_ABSTAIN = 0
 
 
-def _literal_map(mapping) -> Column:
+def literal_map(mapping) -> Column:
+    """A Python dict as a Spark map literal (conf lookups by kind or source, no join)."""
     return F.create_map(*[F.lit(x) for pair in mapping.items() for x in pair])
 
 
@@ -55,8 +56,8 @@ def to_signals(events: DataFrame, params: LabelParams) -> DataFrame:
     ranks = {source: params.rank(source) for source in params.precedence}
     return (
         events.withColumn(SCORE, signal_score(params))
-        .withColumn(WEIGHT, _literal_map(params.weights)[F.col(KIND)])
+        .withColumn(WEIGHT, literal_map(params.weights)[F.col(KIND)])
         .withColumn(VOTE, vote)
-        .withColumn(RANK, _literal_map(ranks)[F.col(SOURCE)])
+        .withColumn(RANK, literal_map(ranks)[F.col(SOURCE)])
         .withColumn(SIGNAL, F.concat_ws(":", F.col(SOURCE), F.col(KIND)))
     )
