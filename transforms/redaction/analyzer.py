@@ -9,14 +9,13 @@ context enhancer wants lemmas; lower-cased token text stands in for them.
 
 from __future__ import annotations
 
-import threading
-
+import spacy
 from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
 from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
 from spacy.tokens import Doc
 
 from transforms.redaction.config import AnalyzerConf
-from transforms.redaction.recognizers import OfflineEmailRecognizer, custom_recognizers
+from transforms.redaction.recognizers import GatedPhoneRecognizer, OfflineEmailRecognizer, custom_recognizers
 
 # spaCy labels Presidio maps to its entities; everything else is noise for redaction
 # (ORG has many false positives on product and tool names).
@@ -48,8 +47,6 @@ class NerOnlySpacyNlpEngine(SpacyNlpEngine):
         self.pipes = tuple(pipes)
 
     def load(self) -> None:
-        import spacy
-
         self.nlp = {}
         for model in self.models:
             name = model["model_name"]
@@ -72,11 +69,13 @@ class NerOnlySpacyNlpEngine(SpacyNlpEngine):
 
 
 def build_registry(nlp_engine: SpacyNlpEngine, language: str) -> RecognizerRegistry:
-    """Presidio's predefined recognizers (email made offline) plus ours."""
+    """Presidio's predefined recognizers (email made offline, phone gated) plus ours."""
     registry = RecognizerRegistry(supported_languages=[language])
     registry.load_predefined_recognizers(languages=[language], nlp_engine=nlp_engine)
     registry.remove_recognizer("EmailRecognizer")
     registry.add_recognizer(OfflineEmailRecognizer(language))
+    registry.remove_recognizer("PhoneRecognizer")
+    registry.add_recognizer(GatedPhoneRecognizer(language))
     for recognizer in custom_recognizers(language):
         registry.add_recognizer(recognizer)
     return registry
@@ -94,15 +93,15 @@ def build_analyzer(conf: AnalyzerConf) -> AnalyzerEngine:
 
 
 _ENGINES: dict[AnalyzerConf, AnalyzerEngine] = {}
-_LOCK = threading.Lock()
 
 
 def worker_analyzer(conf: AnalyzerConf) -> AnalyzerEngine:
-    """The engine of this Python worker for this conf, built on first use."""
+    """The engine of this Python worker for this conf, built on first use (workers are reused)."""
     engine = _ENGINES.get(conf)
     if engine is None:
-        with _LOCK:
-            engine = _ENGINES.get(conf)
-            if engine is None:
-                engine = _ENGINES[conf] = build_analyzer(conf)
+        engine = _ENGINES[conf] = build_analyzer(conf)
     return engine
+
+
+def model_installed(model: str) -> bool:
+    return spacy.util.is_package(model)

@@ -24,10 +24,12 @@ class AnalyzerConf:
     nlp_pipes: tuple[str, ...]
     entities: tuple[str, ...]
     score_threshold: float
+    allow_list: tuple[str, ...]
     dob_context_words: tuple[str, ...]
     dob_context_chars: int
     min_text_chars: int
     min_chars_without_letters: int
+    piece_min_chars: int
     chunk_chars: int
     chunk_overlap_chars: int
     nlp_batch_size: int
@@ -68,10 +70,12 @@ class RedactionConf:
             nlp_pipes=tuple(section["nlp_pipes"]),
             entities=tuple(section["entities"]),
             score_threshold=float(section["score_threshold"]),
+            allow_list=tuple(str(term) for term in section["allow_list"]),
             dob_context_words=tuple(str(w).lower() for w in section["dob_context_words"]),
             dob_context_chars=int(section["dob_context_chars"]),
             min_text_chars=int(section["min_text_chars"]),
             min_chars_without_letters=int(section["min_chars_without_letters"]),
+            piece_min_chars=int(section["piece_min_chars"]),
             chunk_chars=int(section["chunk_chars"]),
             chunk_overlap_chars=int(section["chunk_overlap_chars"]),
             nlp_batch_size=int(section["nlp_batch_size"]),

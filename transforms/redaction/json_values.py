@@ -24,7 +24,6 @@ class Leaf:
     key: str | int
     text: str
     sensitive_type: str | None  # the whole value is replaced as this type
-    is_number: bool
 
 
 def parse_container(text: str | None) -> dict | list | None:
@@ -62,10 +61,10 @@ def _walk(node, inherited, sensitive_keys, number_min_digits, leaves: list[Leaf]
     for key, value in items:
         forced = inherited or (sensitive_type(key, sensitive_keys) if isinstance(key, str) else None)
         if isinstance(value, str):
-            leaves.append(Leaf(node, key, value, forced, False))
+            leaves.append(Leaf(node, key, value, forced))
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
             if sum(ch.isdigit() for ch in repr(value)) >= number_min_digits:
-                leaves.append(Leaf(node, key, json.dumps(value), forced, True))
+                leaves.append(Leaf(node, key, json.dumps(value), forced))
         elif isinstance(value, (dict, list)):
             _walk(value, forced, sensitive_keys, number_min_digits, leaves)
 

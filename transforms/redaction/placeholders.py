@@ -40,11 +40,20 @@ class Placeholders:
     def alias(self, entity_type: str, part: str, whole: str) -> None:
         """Let `part` (e.g. a first name) share the placeholder of `whole` (the full name)."""
         key = (entity_type, normalise_value(entity_type, part))
-        self._aliases.setdefault(key, (entity_type, normalise_value(entity_type, whole)))
+        target = self._resolve((entity_type, normalise_value(entity_type, whole)))
+        if key != target and key not in self._aliases:
+            self._aliases[key] = target
+
+    def _resolve(self, key: tuple[str, str]) -> tuple[str, str]:
+        seen = set()
+        while key in self._aliases and key not in seen:
+            seen.add(key)
+            key = self._aliases[key]
+        return key
 
     def token(self, entity_type: str, value: str) -> str:
         key = (entity_type, normalise_value(entity_type, value))
-        key = self._aliases.get(key, key)
+        key = self._resolve(key)  # part -> name -> shorter name
         token = self._assigned.get(key)
         if token is None:
             token = self.template.format(entity=entity_type, id=self._id(*key))

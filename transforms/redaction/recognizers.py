@@ -16,7 +16,7 @@ import regex as re
 import phonenumbers
 import tldextract
 from presidio_analyzer import Pattern, PatternRecognizer
-from presidio_analyzer.predefined_recognizers import EmailRecognizer
+from presidio_analyzer.predefined_recognizers import EmailRecognizer, PhoneRecognizer
 
 CASE_SENSITIVE = re.DOTALL | re.MULTILINE
 
@@ -50,8 +50,9 @@ _US_STREET = (
 _EU_TOWN = r"(?:,\s*\d{4,5}\s+[A-Z][\wÀ-ÿ-]+)?"
 _GERMAN_STREET = r"[A-ZÄÖÜ][a-zäöüß]+(?:strasse|straße|str\.|weg|gasse|platz|allee|damm|ring|ufer)"
 _ROMANCE_STREET = (
-    r"(?i:rue|avenue|av\.|boulevard|bd|place|chemin|quai|all[ée]e|via|viale|piazza|corso|calle|"
-    r"avenida|plaza|paseo|carrer|passeig|rua|praça)\s+(?:(?i:de|du|des|la|le|les|del|di|della|do|da|d')\s*)*"
+    # French street words are written lower case; the others ("2 via Slack") only count capitalised.
+    r"(?:(?i:rue|avenue|av\.|boulevard|bd|place|chemin|quai|all[ée]e)|Via|Viale|Piazza|Corso|Calle|"
+    r"Avenida|Plaza|Paseo|Carrer|Passeig|Rua|Praça)\s+(?:(?i:de|du|des|la|le|les|del|di|della|do|da|d')\s*)*"
     r"[A-ZÀ-Ý][\wÀ-ÿ'-]+(?:\s+[A-ZÀ-Ý][\wÀ-ÿ'-]+){0,3}"
 )
 _EU_STREET = (
@@ -282,6 +283,14 @@ class PasswordRecognizer(PatternRecognizer):
             r"(?i:\b(?:password|passwd|pwd|pass)\b[\"']?\s*(?:[:=]|\bis\b)\s*[\"']?)\K[^\s\"';,&<>]{4,}",
             0.85,
         ),
+        # "password Falcon116-Fcdf", "my password. I think it was Winter6041*38ny": the first
+        # token with both letters and digits shortly after the word.
+        Pattern(
+            "password_nearby",
+            r"(?i:\b(?:password|passwd|passphrase)\b).{0,40}?\K(?<![\w@./:\\-])"
+            r"(?=[^\s\"',;<>]*\d)(?=[^\s\"',;<>]*[A-Za-z])[^\s\"',;<>]{6,}",
+            0.7,
+        ),
     ]
     CONTEXT = ["password", "passwd", "credentials", "login"]
 
@@ -301,6 +310,9 @@ class PasswordRecognizer(PatternRecognizer):
 OFFLINE_TLD_EXTRACTOR = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, fallback_to_snapshot=True)
 
 
+_URL_BEFORE_USERINFO_END = re.compile(r"[a-z][a-z0-9+.\-]*://[^\s/@:]+:$", re.IGNORECASE)
+
+
 class OfflineEmailRecognizer(EmailRecognizer):
     """Presidio's email recognizer, validating domains against the bundled suffix list only."""
 
@@ -309,6 +321,31 @@ class OfflineEmailRecognizer(EmailRecognizer):
 
     def validate_result(self, pattern_text: str) -> bool:
         return OFFLINE_TLD_EXTRACTOR(pattern_text).fqdn != ""
+
+    def analyze(self, text, entities, nlp_artifacts=None, regex_flags=None):
+        """Emails, except the `password@host` of a URL (PasswordRecognizer takes the password)."""
+        results = super().analyze(text, entities, nlp_artifacts, regex_flags)
+        return [r for r in results if not _URL_BEFORE_USERINFO_END.search(text, max(0, r.start - 200), r.start)]
+
+
+# Seven digits separated by nothing but phone punctuation: no phone number without it.
+_PHONE_CANDIDATE = re.compile(r"\d(?:[\s().\-+/]{0,3}\d){6}")
+
+
+class GatedPhoneRecognizer(PhoneRecognizer):
+    """Presidio's phone recognizer, skipped on texts that cannot hold a phone number.
+
+    It runs libphonenumber's matcher once per region (eight of them) over every text, which
+    is the most expensive recognizer by far; most texts have no seven-digit run at all.
+    """
+
+    def __init__(self, supported_language: str = "en"):
+        super().__init__(supported_language=supported_language, name="PhoneRecognizer")
+
+    def analyze(self, text, entities, nlp_artifacts=None):
+        if not _PHONE_CANDIDATE.search(text):
+            return []
+        return super().analyze(text, entities, nlp_artifacts)
 
 
 def custom_recognizers(language: str = "en") -> list[PatternRecognizer]:

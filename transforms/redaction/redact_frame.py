@@ -76,16 +76,17 @@ def redact_batches(conf: RedactionConf, batches: Iterator[pd.DataFrame]) -> Iter
 class Unit:
     """One string to redact, and where its redacted form goes."""
 
-    field: str
+    label: str  # the audit's `field`, e.g. steps.tool.arguments
     text: str
-    target: Any  # dict or list holding it
+    target: Any  # the dict or list holding it
     key: Any
-    sensitive_type: str | None = None
-    is_number: bool = False
+    sensitive_type: str | None = None  # set: replace the whole value as this type
 
 
 @dataclass
 class JsonDocument:
+    """A parsed JSON field; dumped back into target[key] only if one of its leaves changed."""
+
     target: dict
     key: str
     document: Any
@@ -134,7 +135,7 @@ class TrajectoryTexts:
         leaves = json_values.collect_leaves(
             document, json_conf.sensitive_json_keys, json_conf.sensitive_number_min_digits
         )
-        units = [Unit(label, leaf.text, leaf.container, leaf.key, leaf.sensitive_type, leaf.is_number) for leaf in leaves]
+        units = [Unit(label, leaf.text, leaf.container, leaf.key, leaf.sensitive_type) for leaf in leaves]
         self.units.extend(units)
         self.documents.append((JsonDocument(target, key, document), units))
 
@@ -154,14 +155,14 @@ class TrajectoryTexts:
         for unit in self.units:
             if unit.sensitive_type is not None:
                 new = placeholders.token(unit.sensitive_type, unit.text)
-                audit[(unit.field, unit.sensitive_type, SENSITIVE_KEY_RECOGNIZER)] += 1
+                audit[(unit.label, unit.sensitive_type, SENSITIVE_KEY_RECOGNIZER)] += 1
             else:
                 unit_spans = known.extend(unit.text, found[id(unit)])
                 if not unit_spans:
                     continue
                 new = replace_spans(unit.text, unit_spans, placeholders)
                 for span in unit_spans:
-                    audit[(unit.field, span.entity_type, span.recognizer)] += 1
+                    audit[(unit.label, span.entity_type, span.recognizer)] += 1
             unit.target[unit.key] = new
             doc = json_units.get(id(unit))
             if doc is not None:
@@ -173,9 +174,10 @@ class TrajectoryTexts:
 
 
 def replace_spans(text: str, spans: tuple[Span, ...], placeholders: Placeholders) -> str:
+    """text with each (sorted, non-overlapping) span replaced by its value's placeholder."""
     parts = []
     cursor = 0
-    for span in spans:  # sorted, non-overlapping
+    for span in spans:
         parts.append(text[cursor : span.start])
         parts.append(placeholders.token(span.entity_type, text[span.start : span.end]))
         cursor = span.end
@@ -184,6 +186,7 @@ def replace_spans(text: str, spans: tuple[Span, ...], placeholders: Placeholders
 
 
 def redact_frame(frame: pd.DataFrame, analyzer: TextAnalyzer, conf: RedactionConf) -> pd.DataFrame:
+    """One batch of trajectories (pandas, TRAJECTORY columns) redacted, plus AUDIT_COLUMN."""
     records = frame[list(TEXT_COLUMNS)].to_dict("records")
     trajectories = [TrajectoryTexts.collect(record, conf) for record in records]
     spans = analyzer.analyze(text for texts in trajectories for text in texts.texts_to_analyse())
@@ -192,15 +195,12 @@ def redact_frame(frame: pd.DataFrame, analyzer: TextAnalyzer, conf: RedactionCon
         placeholders = Placeholders(conf.placeholder_mode, conf.placeholder_format, conf.hash_key, conf.hash_chars)
         counts = texts.redact(spans, placeholders)
         audits.append(
-            [
-                {"field": f, "entity_type": e, "recognizer": r, "count": n}
-                for (f, e, r), n in sorted(counts.items())
-            ]
+            [{"field": f, "entity_type": e, "recognizer": r, "count": n} for (f, e, r), n in sorted(counts.items())]
         )
     out = frame.copy()
-    for column in TEXT_COLUMNS:
-        out[column] = [texts.columns[column] for texts in trajectories]
-    out[AUDIT_COLUMN] = audits
+    for column in TEXT_COLUMNS:  # same dtype back: Arrow cannot take a float NaN column as strings
+        out[column] = pd.Series([texts.columns[column] for texts in trajectories], index=frame.index, dtype=frame[column].dtype)
+    out[AUDIT_COLUMN] = pd.Series(audits, index=frame.index, dtype=object)
     return out
 
 

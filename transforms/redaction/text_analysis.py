@@ -1,11 +1,13 @@
-"""Find PII spans in many texts at once: distinct texts only, NER batched, structure skipped.
+"""Find PII spans in many texts at once: distinct pieces only, NER batched, structure skipped.
 
 Agent trajectories repeat themselves: the same system prompt, tool descriptions and common tool
-results appear verbatim in thousands of rows. Analysis (spans and entity types, never the
-placeholders, which are numbered per trajectory later) is cached per distinct text in an LRU
-per worker, and each batch sends only the texts it has not seen through spaCy, in one
-`nlp.pipe`. Texts without letters (numbers, ids, JSON punctuation) skip NER and get only the
-regex recognizers; very short letter-free texts cannot hold PII and skip analysis entirely.
+results appear verbatim in thousands of rows, often with one line changed. Texts are cut into
+pieces (runs of lines, see `chunking`); the analysis of a piece (spans and entity types, never
+placeholders, which are numbered per trajectory later) is cached in an LRU per worker, and each
+batch sends only the pieces it has not seen through spaCy, in one `nlp.pipe`. Pieces without
+letters (numbers, ids, JSON punctuation) and identifier-like tokens skip NER and get only the
+regex recognizers; very short letter-free texts cannot hold PII and are not analysed at all.
+Dates survive only as dates of birth (a DOB word shortly before them), judged on the whole text.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import NamedTuple
 import regex as re
 from presidio_analyzer import AnalyzerEngine, RecognizerResult
 
-from transforms.redaction.chunking import chunk_bounds
+from transforms.redaction.chunking import piece_bounds
 from transforms.redaction.config import AnalyzerConf
 
 DATE_TIME = "DATE_TIME"
@@ -27,15 +29,16 @@ DATE_OF_BIRTH = "DATE_OF_BIRTH"
 # When spans of different types overlap, the merged span takes the most specific type.
 TYPE_PRIORITY = (
     "PRIVATE_KEY", "API_KEY", "BEARER_TOKEN", "PASSWORD", "CREDIT_CARD", "IBAN_CODE", "US_SSN",
-    "EMAIL_ADDRESS", "PHONE_NUMBER", "IP_ADDRESS", "STREET_ADDRESS", DATE_OF_BIRTH, "PERSON",
+    "EMAIL_ADDRESS", "IP_ADDRESS", "PHONE_NUMBER", "STREET_ADDRESS", DATE_OF_BIRTH, "PERSON",
     "POSTAL_CODE", "LOCATION",
 )
 _RANK = {entity: rank for rank, entity in enumerate(TYPE_PRIORITY)}
 
 _LETTER = re.compile(r"\p{L}")
 _WHITESPACE = re.compile(r"\s")
-# A single token that reads as an identifier, path, number or snake/kebab case: no NER for it.
-_IDENTIFIER = re.compile(r"^(?:[^\s]*[\d_/=:\\@#][^\s]*|[\p{Ll}\-.]+)$")
+# A single token that reads as an identifier, path, code, number, or all-lower / all-upper case
+# word (`user_id`, `src/app.py`, `JFK-LIS`, `enabled`): no NER for it, regexes only.
+_IDENTIFIER = re.compile(r"^(?:\S*[\d_/=:\\@#]\S*|[\p{Ll}\-.]+|[\p{Lu}\-.]+)$")
 
 
 class Span(NamedTuple):
@@ -98,61 +101,80 @@ class TextAnalyzer:
         self._dob_context = re.compile(
             r"(?i)(?:" + "|".join(re.escape(w) for w in conf.dob_context_words) + r")"
         ) if conf.dob_context_words else None
-        self.texts_analyzed = 0
+        self.repeated_texts = 0  # texts seen again within a batch (analysed once)
+        self.pieces_analyzed = 0
         self.chars_through_ner = 0
 
     def analyze(self, texts: Iterable[str]) -> dict[str, tuple[Span, ...]]:
-        """Spans of every text (merged, non-overlapping, sorted), analysing each distinct text once."""
+        """Spans of every text (merged, non-overlapping, sorted), analysing each distinct piece once."""
         found: dict[str, tuple[Span, ...]] = {}
+        pieces_of: dict[str, list[tuple[int, str]]] = {}
+        piece_spans: dict[str, tuple[Span, ...]] = {}
         pending: dict[str, bytes] = {}
         for text in texts:
-            if text in found or text in pending:
+            if text in found or text in pieces_of:
+                self.repeated_texts += 1
                 continue
             if triage(text, self.conf) == "skip":
                 found[text] = ()
                 continue
-            key = self.cache.key(text)
-            cached = self.cache.get(key)
-            if cached is None:
-                pending[text] = key
-            else:
-                found[text] = cached
-        if pending:
-            for text, spans in self._analyze_uncached(list(pending)).items():
-                self.cache.put(pending[text], spans)
-                found[text] = spans
+            pieces = [
+                (start, text[start:end])
+                for start, end in piece_bounds(
+                    text, self.conf.piece_min_chars, self.conf.chunk_chars, self.conf.chunk_overlap_chars
+                )
+            ]
+            pieces_of[text] = pieces
+            for _, piece in pieces:
+                if piece in piece_spans or piece in pending:
+                    continue
+                if triage(piece, self.conf) == "skip":
+                    piece_spans[piece] = ()
+                    continue
+                key = self.cache.key(piece)
+                cached = self.cache.get(key)
+                if cached is None:
+                    pending[piece] = key
+                else:
+                    piece_spans[piece] = cached
+        for piece, spans in self._analyze_pieces(list(pending)).items():
+            self.cache.put(pending[piece], spans)
+            piece_spans[piece] = spans
+        for text, pieces in pieces_of.items():
+            spans = [
+                span._replace(start=span.start + offset, end=span.end + offset)
+                for offset, piece in pieces
+                for span in piece_spans[piece]
+            ]
+            found[text] = merge_spans(self._dates_of_birth_only(text, spans))
         return found
 
-    def _analyze_uncached(self, texts: list[str]) -> dict[str, tuple[Span, ...]]:
-        pieces: dict[str, list[tuple[str, int, int]]] = {"ner": [], "regex": []}  # (text, start, end)
-        for text in texts:
-            route = triage(text, self.conf)
-            for start, end in chunk_bounds(text, self.conf.chunk_chars, self.conf.chunk_overlap_chars):
-                pieces[route].append((text, start, end))
-        raw: dict[str, list[Span]] = {text: [] for text in texts}
-        for route, items in pieces.items():
-            if not items:
+    def _analyze_pieces(self, pieces: list[str]) -> dict[str, tuple[Span, ...]]:
+        """Raw spans (dates still DATE_TIME, overlaps kept) of each piece: NER pieces in one nlp.pipe."""
+        by_route: dict[str, list[str]] = {"ner": [], "regex": []}
+        for piece in pieces:
+            by_route[triage(piece, self.conf)].append(piece)
+        spans: dict[str, tuple[Span, ...]] = {}
+        for route, batch in by_route.items():
+            if not batch:
                 continue
-            chunks = [text[start:end] for text, start, end in items]
             if route == "ner":
-                self.chars_through_ner += sum(map(len, chunks))
+                self.chars_through_ner += sum(map(len, batch))
             artifacts = self.engine.nlp_engine.artifacts(
-                chunks, self.conf.language, with_ner=route == "ner", batch_size=self.conf.nlp_batch_size
+                batch, self.conf.language, with_ner=route == "ner", batch_size=self.conf.nlp_batch_size
             )
-            for (text, start, _), chunk, nlp_artifacts in zip(items, chunks, artifacts):
+            for piece, nlp_artifacts in zip(batch, artifacts):
                 results = self.engine.analyze(
-                    text=chunk,
+                    text=piece,
                     language=self.conf.language,
                     entities=self.entities,
                     nlp_artifacts=nlp_artifacts,
                     score_threshold=self.conf.score_threshold,
+                    allow_list=list(self.conf.allow_list) or None,
                 )
-                raw[text].extend(_span(result, start) for result in results)
-        self.texts_analyzed += len(texts)
-        return {text: self._finish(text, spans) for text, spans in raw.items()}
-
-    def _finish(self, text: str, spans: list[Span]) -> tuple[Span, ...]:
-        return merge_spans(self._dates_of_birth_only(text, spans))
+                spans[piece] = tuple(_span(result) for result in results)
+        self.pieces_analyzed += len(pieces)
+        return spans
 
     def _dates_of_birth_only(self, text: str, spans: list[Span]) -> list[Span]:
         """Dates are kept only as dates of birth: a DOB word shortly before them, else not PII."""
@@ -167,10 +189,10 @@ class TextAnalyzer:
         return kept
 
 
-def _span(result: RecognizerResult, offset: int) -> Span:
+def _span(result: RecognizerResult) -> Span:
     metadata = result.recognition_metadata or {}
     recognizer = metadata.get(RecognizerResult.RECOGNIZER_NAME_KEY) or "unknown"
-    return Span(result.start + offset, result.end + offset, result.entity_type, recognizer, float(result.score))
+    return Span(result.start, result.end, result.entity_type, recognizer, float(result.score))
 
 
 def merge_spans(spans: Iterable[Span]) -> tuple[Span, ...]:
