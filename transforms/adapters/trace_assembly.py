@@ -9,8 +9,10 @@ into canonical steps live here once, so the three formats agree on them:
   step when it produced reasoning but no text; the tool calls it requested that no tool
   operation executed become `tool` steps right after it, answered from the tool messages of
   later model calls (paired by call id);
-- a tool operation becomes one `tool` step carrying both the call and its result or error
-  (arguments fall back to the model's request, the result to a later tool message, by call id);
+- a tool operation becomes one `tool` step carrying both the call and its result or error; the
+  arguments are the model's request (as it emitted them) when the call id links one, the result
+  falls back to a later tool message; a tool operation that logged no call id is linked to the
+  request for its tool that nothing else executed (see link_tool_calls);
 - a retrieval that logged its query becomes a `retrieval` step (its documents go to
   context_docs either way);
 - user messages that first appear at the end of a later model call's input are new user turns:
@@ -21,7 +23,7 @@ All of it is built-in array functions over the sorted array, no UDF.
 
 from __future__ import annotations
 
-from pyspark.sql import Column
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import (
     ArrayType,
@@ -33,7 +35,8 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
-from schemas.trajectory import CONTEXT_DOC, MODEL, STEP, TOOL_CALL, TOOL_SPEC
+from schemas.trajectory import CONTEXT_DOC, METADATA, MODEL, STEP, TOOL_CALL, TOOL_SPEC, TRAJECTORY_CONTENT_FIELDS
+from transforms.adapters.base import NO_CONTENT, as_candidates, lineage, reject_when
 
 # Operation kinds.
 OP_LLM = "llm"
@@ -92,7 +95,12 @@ OPERATION = StructType(
     ]
 )
 
-_EPOCH = F.lit("1970-01-01 00:00:00").cast("timestamp")
+# metadata.extra key: how many bronze records a candidate accounts for (read by normalize).
+RECORDS_KEY = "records"
+
+
+def _epoch() -> Column:
+    return F.timestamp_seconds(F.lit(0))
 
 
 def _typed(value: Column | None, data_type) -> Column:
@@ -116,7 +124,7 @@ def operation(kind: Column, at: Column, ended: Column | None = None, order: Colu
     unknown = set(parts) - set(OPERATION.fieldNames())
     if unknown:
         raise ValueError(f"not OPERATION fields: {sorted(unknown)}")
-    values = {"at": F.coalesce(at, ended, _EPOCH), "ended": ended, "order": F.coalesce(order, F.lit("")), "kind": kind, **parts}
+    values = {"at": F.coalesce(at, ended, _epoch()), "ended": ended, "order": F.coalesce(order, F.lit("")), "kind": kind, **parts}
     return F.struct(*[_typed(values.get(f.name), f.dataType).alias(f.name) for f in OPERATION.fields])
 
 
@@ -130,6 +138,13 @@ def step(kind: str, role: str | Column | None, content=None, reasoning=None, too
     role_col = F.lit(role) if isinstance(role, str) or role is None else role
     values = [None, F.lit(kind), role_col, content, reasoning, tool, started, ended, tokens_in, tokens_out]
     return F.struct(*[_typed(v, f.dataType).alias(f.name) for v, f in zip(values, STEP.fields)])
+
+
+def bind(value: Column, body) -> Column:
+    """body(value) with value computed once. Spark SQL has no `let`: a value used several times in
+    an expression is otherwise copied into the tree each time, and nested helpers multiply the
+    copies until planning runs out of memory; a one-element array's transform binds it instead."""
+    return F.try_element_at(F.transform(F.array(value), body), F.lit(1))
 
 
 def nonblank(text: Column) -> Column:
@@ -156,13 +171,23 @@ def _of_kind(ops: Column, kind: str) -> Column:
     return F.filter(ops, lambda o: o["kind"] == kind)
 
 
+def head(values: Column) -> Column:
+    """First element, null for an empty or null array (plain indexing fails under ANSI mode)."""
+    return F.try_element_at(values, F.lit(1))
+
+
+def tail(values: Column) -> Column:
+    """Last element, null for an empty or null array."""
+    return F.try_element_at(values, F.lit(-1))
+
+
 def _first(values: Column) -> Column:
     """First non-null element of an array (null when none)."""
-    return F.element_at(F.filter(values, lambda v: v.isNotNull()), 1)
+    return head(F.filter(values, lambda v: v.isNotNull()))
 
 
 def _last(values: Column) -> Column:
-    return F.element_at(F.filter(values, lambda v: v.isNotNull()), -1)
+    return tail(F.filter(values, lambda v: v.isNotNull()))
 
 
 def _messages_with_role(messages: Column, role: str) -> Column:
@@ -173,40 +198,66 @@ def reindex(steps: Column) -> Column:
     return F.transform(steps, lambda s, i: s.withField("index", i))
 
 
+def _requested_calls(ops: Column) -> Column:
+    return F.flatten(F.transform(_of_kind(ops, OP_LLM), lambda o: F.coalesce(o["output"]["tool_calls"], F.array())))
+
+
+def link_tool_calls(ops: Column) -> Column:
+    """Tool operations without a call id get the id of the request they executed: the k-th such
+    operation of a tool takes the k-th request for that tool that no operation names by id (a
+    tool that raised often logs no id, LangSmith's error runs for one)."""
+    explicit = F.filter(F.transform(_of_kind(ops, OP_TOOL), lambda o: o["tool"]["call_id"]), lambda i: i.isNotNull())
+    pending = F.filter(_requested_calls(ops), lambda r: r["id"].isNotNull() & ~F.array_contains(explicit, r["id"]))
+
+    def unnamed(o: Column) -> Column:
+        return (o["kind"] == OP_TOOL) & o["tool"]["call_id"].isNull()
+
+    def linked(o: Column, i: Column) -> Column:
+        earlier = F.size(F.filter(F.slice(ops, 1, i), lambda p: unnamed(p) & (p["tool"]["name"] == o["tool"]["name"])))
+        match = F.try_element_at(F.filter(pending, lambda r: r["name"] == o["tool"]["name"]), earlier + 1)
+        return F.when(unnamed(o), o.withField("tool.call_id", match["id"])).otherwise(o)
+
+    return F.transform(ops, linked)
+
+
 def steps(ops: Column) -> Column:
     """Canonical steps of a sorted operation array (see the module docstring for the rules)."""
-    llm_ops = _of_kind(ops, OP_LLM)
-    executed_ids = F.filter(F.transform(_of_kind(ops, OP_TOOL), lambda o: o["tool"]["call_id"]), lambda i: i.isNotNull())
-    tool_messages = F.flatten(
-        F.transform(llm_ops, lambda o: F.filter(_messages_with_role(o["inputs"], ROLE_TOOL), lambda m: m["tool_call_id"].isNotNull()))
+    return bind(link_tool_calls(ops), _linked_steps)
+
+
+def _linked_steps(ops: Column) -> Column:
+    context = F.struct(
+        F.filter(F.transform(_of_kind(ops, OP_TOOL), lambda o: o["tool"]["call_id"]), lambda i: i.isNotNull()).alias("executed"),
+        F.flatten(
+            F.transform(_of_kind(ops, OP_LLM), lambda o: F.filter(_messages_with_role(o["inputs"], ROLE_TOOL), lambda m: m["tool_call_id"].isNotNull()))
+        ).alias("replies"),
+        _requested_calls(ops).alias("requested"),
     )
-    requested = F.flatten(F.transform(llm_ops, lambda o: F.coalesce(o["output"]["tool_calls"], F.array())))
+    return bind(context, lambda c: _steps(ops, c["executed"], c["replies"], c["requested"]))
+
+
+def _steps(ops: Column, executed_ids: Column, tool_messages: Column, requested: Column) -> Column:
 
     def answer(call_id: Column) -> Column:
-        return F.element_at(F.filter(tool_messages, lambda m: m["tool_call_id"] == call_id), 1)
+        return head(F.filter(tool_messages, lambda m: m["tool_call_id"] == call_id))
 
     def request(call_id: Column) -> Column:
-        return F.element_at(F.filter(requested, lambda r: r["id"] == call_id), 1)
+        return head(F.filter(requested, lambda r: r["id"] == call_id))
 
     def unexecuted_call(op: Column, call: Column) -> Column:
-        reply = answer(call["id"])
-        failed = F.coalesce(reply["is_error"], F.lit(False))
-        return step(
-            STEP_TOOL,
-            ROLE_ASSISTANT,
-            tool=tool_call(
-                call["id"], call["name"], call["arguments"],
-                F.when(~failed, reply["content"]), F.when(failed, reply["content"]),
-            ),
-            started=op["ended"],
-        )
+        def from_reply(reply: Column) -> Column:
+            failed = F.coalesce(reply["is_error"], F.lit(False))
+            outcome = tool_call(call["id"], call["name"], call["arguments"], F.when(~failed, reply["content"]), F.when(failed, reply["content"]))
+            return step(STEP_TOOL, ROLE_ASSISTANT, tool=outcome, started=op["ended"])
+
+        return bind(answer(call["id"]), from_reply)
 
     def new_user_turns(op: Column, i: Column) -> Column:
-        previous = F.element_at(F.filter(F.slice(ops, 1, i), lambda o: o["kind"] == OP_LLM), -1)
+        previous = tail(F.filter(F.slice(ops, 1, i), lambda o: o["kind"] == OP_LLM))
         seen = F.coalesce(F.size(previous["inputs"]), F.lit(0))
         fresh = F.filter(
             F.coalesce(op["inputs"], F.array()),
-            lambda m, j: (m["role"] == ROLE_USER) & (j >= seen) & (F.lit(True) if False else (seen > 0)),
+            lambda m, j: (m["role"] == ROLE_USER) & (seen > 0) & (j >= seen),
         )
         return F.transform(fresh, lambda m: step(STEP_MESSAGE, ROLE_USER, content=m["content"]))
 
@@ -226,17 +277,22 @@ def steps(ops: Column) -> Column:
 
     def tool_steps(op: Column) -> Column:
         call = op["tool"]
-        reply = answer(call["call_id"])
-        failed = F.coalesce(reply["is_error"], F.lit(False))
-        no_outcome = call["result"].isNull() & call["error"].isNull()
-        completed = tool_call(
-            call["call_id"],
-            F.coalesce(call["name"], request(call["call_id"])["name"]),
-            F.coalesce(call["arguments"], request(call["call_id"])["arguments"]),
-            F.when(no_outcome & ~failed, reply["content"]).otherwise(call["result"]),
-            F.when(no_outcome & failed, reply["content"]).otherwise(call["error"]),
-        )
-        return F.array(step(STEP_TOOL, ROLE_ASSISTANT, tool=completed, started=op["at"], ended=op["ended"]))
+        found = F.struct(answer(call["call_id"]).alias("reply"), request(call["call_id"]).alias("request"))
+
+        def completed(f: Column) -> Column:
+            reply, asked = f["reply"], f["request"]
+            failed = F.coalesce(reply["is_error"], F.lit(False))
+            no_outcome = call["result"].isNull() & call["error"].isNull()
+            outcome = tool_call(
+                call["call_id"],
+                F.coalesce(call["name"], asked["name"]),
+                F.coalesce(asked["arguments"], call["arguments"]),  # as the model emitted them
+                F.when(no_outcome & ~failed, reply["content"]).otherwise(call["result"]),
+                F.when(no_outcome & failed, reply["content"]).otherwise(call["error"]),
+            )
+            return step(STEP_TOOL, ROLE_ASSISTANT, tool=outcome, started=op["at"], ended=op["ended"])
+
+        return F.array(bind(found, completed))
 
     def retrieval_steps(op: Column) -> Column:
         return F.when(
@@ -256,7 +312,7 @@ def steps(ops: Column) -> Column:
 
 def first_user_text(ops: Column) -> Column:
     """The first user message of the first model call that had one."""
-    return _first(F.transform(_of_kind(ops, OP_LLM), lambda o: nonblank(_messages_with_role(o["inputs"], ROLE_USER)[0]["content"])))
+    return _first(F.transform(_of_kind(ops, OP_LLM), lambda o: nonblank(head(_messages_with_role(o["inputs"], ROLE_USER))["content"])))
 
 
 def system_prompt(ops: Column) -> Column:
@@ -264,7 +320,7 @@ def system_prompt(ops: Column) -> Column:
     return _first(
         F.transform(
             _of_kind(ops, OP_LLM),
-            lambda o: F.coalesce(nonblank(o["system"]), nonblank(_messages_with_role(o["inputs"], ROLE_SYSTEM)[0]["content"])),
+            lambda o: F.coalesce(nonblank(o["system"]), nonblank(head(_messages_with_role(o["inputs"], ROLE_SYSTEM))["content"])),
         )
     )
 
@@ -291,6 +347,23 @@ def token_total(ops: Column, field: str) -> Column:
     """Sum of a token field over model calls; null when no call reported it."""
     values = F.filter(F.transform(_of_kind(ops, OP_LLM), lambda o: o[field]), lambda v: v.isNotNull())
     return F.when(F.size(values) > 0, F.aggregate(values, F.lit(0).cast("long"), lambda acc, v: acc + v))
+
+
+def model_of(provider: Column, name: Column, reported: Column) -> Column:
+    """MODEL from the requested name and the snapshot the response reported: the version is the
+    snapshot's suffix when it extends the name (gpt-4o + gpt-4o-2024-08-06 -> 2024-08-06), else
+    the snapshot itself when it differs."""
+    version = F.when(
+        name.isNotNull() & reported.startswith(F.concat(name, F.lit("-"))),
+        reported.substr(F.length(name) + 2, F.length(reported)),
+    ).when(name.isNotNull() & (reported != name), reported)
+    model = F.struct(provider.alias("provider"), F.coalesce(name, reported).alias("name"), version.alias("version"))
+    return F.when(F.coalesce(provider, name, reported).isNotNull(), model)
+
+
+def no_content(input_text: Column, steps_array: Column, output_text: Column) -> Column:
+    """True when a trajectory has neither input, steps nor output."""
+    return input_text.isNull() & (F.coalesce(F.size(steps_array), F.lit(0)) <= 0) & output_text.isNull()
 
 
 def first_record() -> Column:
@@ -321,3 +394,20 @@ def extra_map(custom: Column, bookkeeping: dict[str, Column]) -> Column:
         lambda k, v: v.isNotNull(),
     )
     return F.map_concat(kept, own)
+
+
+def rejected(frame: DataFrame, source_format: str, rules: list[tuple[Column, str, Column | str | None]], records: int) -> DataFrame:
+    """Reject-only candidates (no content) with their lineage, the first matching rule's reason,
+    and metadata.extra["records"]: how many bronze records each accounts for (0 or 1)."""
+    extra = F.create_map(F.lit(RECORDS_KEY), F.lit(str(records)))
+    metadata = F.struct(*[(extra if f.name == "extra" else F.lit(None)).cast(f.dataType).alias(f.name) for f in METADATA.fields])
+    content = [
+        (metadata if f.name == "metadata" else F.lit(None)).cast(f.dataType).alias(f.name) for f in TRAJECTORY_CONTENT_FIELDS
+    ]
+    return as_candidates(frame.select(*content, *lineage(source_format), *reject_when(*rules)))
+
+
+def checked(candidates: DataFrame) -> DataFrame:
+    """Assembled candidates with a `no_content` reject for traces that gave no input, step or output."""
+    empty = no_content(F.col("input"), F.col("steps"), F.col("final_output"))
+    return as_candidates(candidates.select("*", *reject_when((empty, NO_CONTENT, "the trace has no input, model call, tool call or output"))))

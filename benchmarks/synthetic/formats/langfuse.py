@@ -20,6 +20,7 @@ import json
 
 from benchmarks.synthetic.formats.trace_timeline import Timeline, iso, json_or_text, ordered_steps
 
+NAME = "langfuse"
 PROJECT = "cm0trajlake"
 ENVIRONMENT = "production"
 _CANONICAL_META = ("tenant", "task_type", "task_difficulty", "task_language", "source_kind", "status")

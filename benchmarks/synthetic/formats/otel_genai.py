@@ -16,6 +16,7 @@ from typing import Any
 
 from benchmarks.synthetic.formats.trace_timeline import Timeline, json_or_text, ordered_steps, unix_nanos
 
+NAME = "otel_genai"
 SCOPE = {"name": "opentelemetry.instrumentation.genai", "version": "0.3b0"}
 SPAN_KIND_INTERNAL = 1
 SPAN_KIND_CLIENT = 3
