@@ -16,7 +16,9 @@ TRAJLAKE = str(Path(sys.executable).parent / "trajlake")
 
 
 def _roots(settings) -> list[str]:
-    return [arg for key in ("raw", "operational", "curated") for arg in ("--set", f"storage.{key}={settings[f'storage.{key}']}")]
+    """The test's storage roots, and the suite's shuffle partitions (in-process runs share its session)."""
+    roots = [arg for key in ("raw", "operational", "curated") for arg in ("--set", f"storage.{key}={settings[f'storage.{key}']}")]
+    return roots + ["--set", f"spark.shuffle_partitions={settings['spark.shuffle_partitions']}"]
 
 
 def _one_line_error(text: str) -> str:

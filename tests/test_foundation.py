@@ -7,6 +7,7 @@ from chispa import assert_df_equality
 
 from jobs.errors import ConfError
 from jobs.settings import load_settings
+from jobs.spark_session import build_spark
 
 
 def test_conf_layers_in_order(tmp_path):
@@ -39,6 +40,7 @@ def test_spark_extra_is_free_form():
 
 
 def test_session_has_delta_and_conf(spark, base_settings):
+    spark = build_spark(base_settings)  # the factory (re)applies conf to the running session
     assert spark.conf.get("spark.sql.shuffle.partitions") == "2"
     assert "DeltaSparkSessionExtension" in spark.conf.get("spark.sql.extensions")
 
