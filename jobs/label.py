@@ -1,10 +1,10 @@
 """Label trajectories from their feedback: bronze.feedback -> silver.feedback -> silver.labels.
 
 New feedback is read by ingest run: runs that ingest finished (bronze.ingest_log) and this job
-has not logged yet (silver.label_log). A run id is a logical batch name that survives Delta
-compaction, VACUUM and ingest's clean-up of crashed runs, and it only exists once its files are
-completely in bronze, so a half-written run is never read; Delta version ranges or change data
-feed would need the feed enabled at table creation and retained history.
+has not logged yet (silver.label_log). Ingest logs a run only after its rows are written and
+accounted for, so a half-written run is never read; a run id is a logical batch name that
+survives Delta compaction, VACUUM and ingest's removal of crashed runs, whereas Delta version
+ranges or change data feed would need retained history and the feed enabled at table creation.
 
 Each event lands once: in silver.feedback when its trajectory is known, in
 silver.orphan_feedback while it is not (moved over on the run its trajectory arrives), or in
@@ -12,7 +12,9 @@ bronze.quarantine with a reason (bad record, duplicate event id). Labels of the 
 that got events, and of trajectories never labeled, are recomputed from all their events and
 MERGEd into silver.labels; `--relabel-all` recomputes every label (after a conf change).
 What is read from a table this job then writes is materialized first (local checkpoints), so
-every step of the run sees the tables as they were when it started.
+every step of the run sees the tables as they were when it started. A run that dies before its
+log entry is redone whole on the next run: its rows are removed first, writes are insert-only
+MERGEs or full recomputations, so the retry changes nothing twice.
 """
 
 from __future__ import annotations

@@ -99,11 +99,11 @@ LABEL = StructType(
         StructField("trajectory_id", StringType(), nullable=False),
         StructField("outcome", StringType()),  # success | failure | ambiguous | unlabeled
         StructField("quality_score", DoubleType()),  # [0, 1]
-        StructField("label_source", StringType()),  # strongest source that spoke
-        StructField("confidence", DoubleType()),  # [0, 1]
+        StructField("label_source", StringType()),  # the deciding source (else the strongest that scored)
+        StructField("confidence", DoubleType()),  # [0, 1]; 0 when ambiguous or unlabeled
         StructField("signals", ArrayType(StringType())),  # "<source>:<kind>" that contributed
         StructField("conflicted", BooleanType()),
-        StructField("correction", StringType()),  # latest human correction text, if any
+        StructField("correction", StringType()),  # latest correction text, if any (preference pairs)
         StructField("n_events", IntegerType()),
         StructField("labeled_at", TimestampType()),
     ]

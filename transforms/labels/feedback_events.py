@@ -59,8 +59,8 @@ _PARSED = "_parsed"
 _CREATED_TEXT = "_created_text"
 _NUMBER = "_number"
 _RANK = "_dup_rank"
-_KEPT_HASH = "_kept_hash"
-_EXISTING = "_existing_"
+_KEPT_CONTENT = "_kept_content"
+_EXISTING_CONTENT = "_existing_content"
 _IN_SILVER = "_in_silver"
 _CONTENT_FIELDS = (TRAJECTORY_ID, KIND, SOURCE, VALUE_RAW, TEXT, USER_ID, CREATED_AT)
 _PARSE_SCHEMA = StructType(FEEDBACK_RECORD.fields + [StructField(_CORRUPT, StringType())])
@@ -191,9 +191,9 @@ def parse_feedback(bronze: DataFrame, params: LabelParams) -> DataFrame:
     )
 
 
-def _content_hash(prefix: str = "") -> Column:
+def _content() -> Column:
     """What makes two copies of an event the same: everything but where and when it was logged."""
-    return F.sha2(F.to_json(F.struct(*[F.col(prefix + c).alias(c) for c in _CONTENT_FIELDS])), 256)
+    return F.struct(*[F.col(c) for c in _CONTENT_FIELDS])
 
 
 def mark_duplicates(events: DataFrame, kept: DataFrame) -> DataFrame:
@@ -206,16 +206,16 @@ def mark_duplicates(events: DataFrame, kept: DataFrame) -> DataFrame:
         F.col(REASON).isNotNull(), F.col(INGESTED_AT).asc_nulls_last(), F.col(SOURCE_URI), F.col(SOURCE_LINE)
     )
     existing = kept.select(
-        F.col(EVENT_ID), F.lit(True).alias(_IN_SILVER), *[F.col(c).alias(_EXISTING + c) for c in _CONTENT_FIELDS]
+        F.col(EVENT_ID), F.lit(True).alias(_IN_SILVER), _content().alias(_EXISTING_CONTENT)
     )
     ranked = (
         events.withColumn(_RANK, F.row_number().over(first))
-        .withColumn(_KEPT_HASH, F.first(_content_hash()).over(first))
+        .withColumn(_KEPT_CONTENT, F.first(_content()).over(first))
         .join(existing, EVENT_ID, "left")
     )
     in_silver = F.col(REASON).isNull() & F.col(_IN_SILVER).isNotNull()
     in_batch = F.col(REASON).isNull() & (F.col(_RANK) > 1)
-    same = F.when(in_silver, _content_hash(_EXISTING) == _content_hash()).otherwise(F.col(_KEPT_HASH) == _content_hash())
+    same = F.when(in_silver, F.col(_EXISTING_CONTENT).eqNullSafe(_content())).otherwise(F.col(_KEPT_CONTENT).eqNullSafe(_content()))
     detail = F.format_string(
         "event id already %s (%s)",
         F.when(in_silver, F.lit("in silver")).otherwise(F.lit("earlier in this batch")),

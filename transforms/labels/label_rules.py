@@ -41,6 +41,9 @@ _STRONGEST = "_strongest_rank"
 _QUALITY_NUM = "_quality_num"
 _QUALITY_DEN = "_quality_den"
 _SIGNAL_SET = "_signal_set"
+_DECIDER = "_decider_rank"
+_DECIDER_SUCCESS_W = "_decider_success_w"
+_DECIDER_FAILURE_W = "_decider_failure_w"
 
 
 def _event_time() -> Column:
@@ -62,17 +65,17 @@ def supersede_repeats(signals: DataFrame, latest_per_user: bool) -> DataFrame:
     )
 
 
-def label_trajectories(signals: DataFrame, params: LabelParams, labeled_at: datetime) -> DataFrame:
-    """Signals (with `active`) -> LABEL rows, one per trajectory that has at least one event."""
+def _votes_per_trajectory(signals: DataFrame, params: LabelParams) -> DataFrame:
+    """One aggregation pass: success and failure weight per source rank, quality sums, signals, correction."""
     counted = F.col(ACTIVE) & F.col(SCORE).isNotNull() & (F.col(WEIGHT) > 0)
-    ranks = range(len(params.precedence))
 
     def weight_of(rank: int, vote: int) -> Column:
         return F.coalesce(F.sum(F.when(counted & (F.col(RANK) == rank) & (F.col(VOTE) == vote), F.col(WEIGHT))), F.lit(0.0))
 
     quality_weight = F.col(WEIGHT) * literal_map(params.quality_weights)[F.col(SOURCE)]
     is_correction = F.col(KIND) == "correction"
-    per_trajectory = signals.groupBy(TRAJECTORY_ID).agg(
+    ranks = range(len(params.precedence))
+    return signals.groupBy(TRAJECTORY_ID).agg(
         F.count(F.lit(1)).cast("int").alias(N_EVENTS),
         *[weight_of(r, VOTE_SUCCESS).alias(_SUCCESS_W.format(r)) for r in ranks],
         *[weight_of(r, VOTE_FAILURE).alias(_FAILURE_W.format(r)) for r in ranks],
@@ -82,25 +85,45 @@ def label_trajectories(signals: DataFrame, params: LabelParams, labeled_at: date
         F.array_sort(F.collect_set(F.when(counted, F.struct(F.col(RANK), F.col(SIGNAL))))).alias(_SIGNAL_SET),
         F.max_by(F.when(is_correction, F.col(TEXT)), F.when(is_correction, _event_time())).alias(CORRECTION),
     )
+
+
+def _with_decider(votes: DataFrame, params: LabelParams) -> DataFrame:
+    """The strongest rank that voted, and its success and failure weights (null when none voted)."""
+    ranks = range(len(params.precedence))
     success = [F.col(_SUCCESS_W.format(r)) for r in ranks]
     failure = [F.col(_FAILURE_W.format(r)) for r in ranks]
     voted = [s + f > 0 for s, f in zip(success, failure)]
-    decider = F.coalesce(*[F.when(v, F.lit(r)) for r, v in zip(ranks, voted)])
-    s_w = F.coalesce(*[F.when(v, s) for v, s in zip(voted, success)])
-    f_w = F.coalesce(*[F.when(v, f) for v, f in zip(voted, failure)])
-    split = (s_w > 0) & (f_w > 0)
-    outcome = F.when(F.col(_STRONGEST).isNull(), F.lit(OUTCOME_UNLABELED)).when(decider.isNull(), F.lit(OUTCOME_AMBIGUOUS))
+    return votes.select(
+        "*",
+        F.coalesce(*[F.when(v, F.lit(r)) for r, v in zip(ranks, voted)]).alias(_DECIDER),
+        F.coalesce(*[F.when(v, s) for v, s in zip(voted, success)]).alias(_DECIDER_SUCCESS_W),
+        F.coalesce(*[F.when(v, f) for v, f in zip(voted, failure)]).alias(_DECIDER_FAILURE_W),
+        ((F.greatest(*success) > 0) & (F.greatest(*failure) > 0)).alias(CONFLICTED),
+    )
+
+
+def label_trajectories(signals: DataFrame, params: LabelParams, labeled_at: datetime) -> DataFrame:
+    """Signals (with `active`) -> LABEL rows, one per trajectory that has at least one event.
+
+    Ambiguous and unlabeled outcomes have confidence 0: there is no outcome to be sure of.
+    """
+    s_w, f_w = F.col(_DECIDER_SUCCESS_W), F.col(_DECIDER_FAILURE_W)
+    outcome = (
+        F.when(F.col(_STRONGEST).isNull(), F.lit(OUTCOME_UNLABELED))  # events, but none that scores
+        .when(F.col(_DECIDER).isNull(), F.lit(OUTCOME_AMBIGUOUS))  # scored, but every signal abstained
+    )
     if params.conflict_policy == CONFLICT_AMBIGUOUS:
-        outcome = outcome.when(split, F.lit(OUTCOME_AMBIGUOUS))
+        outcome = outcome.when((s_w > 0) & (f_w > 0), F.lit(OUTCOME_AMBIGUOUS))
     outcome = outcome.when(s_w > f_w, F.lit(OUTCOME_SUCCESS)).when(f_w > s_w, F.lit(OUTCOME_FAILURE)).otherwise(F.lit(OUTCOME_AMBIGUOUS))
     sources = F.array(*[F.lit(s) for s in params.precedence])
-    label_source = F.element_at(sources, F.coalesce(decider, F.col(_STRONGEST)) + 1)
+    label_source = F.element_at(sources, F.coalesce(F.col(_DECIDER), F.col(_STRONGEST)) + 1)
     decided = F.col(OUTCOME).isin(OUTCOME_SUCCESS, OUTCOME_FAILURE)
-    confidence = F.when(
-        decided, literal_map(params.source_confidence)[F.col(LABEL_SOURCE)] * F.try_divide(F.greatest(s_w, f_w), s_w + f_w)
-    ).otherwise(F.lit(0.0))
+    share = F.try_divide(F.greatest(s_w, f_w), s_w + f_w)
+    confidence = F.when(decided, literal_map(params.source_confidence)[F.col(LABEL_SOURCE)] * share).otherwise(F.lit(0.0))
     return (
-        per_trajectory.withColumn(OUTCOME, outcome)
+        signals.transform(_votes_per_trajectory, params)
+        .transform(_with_decider, params)
+        .withColumn(OUTCOME, outcome)
         .withColumn(LABEL_SOURCE, label_source)
         .select(
             TRAJECTORY_ID,
@@ -109,7 +132,7 @@ def label_trajectories(signals: DataFrame, params: LabelParams, labeled_at: date
             LABEL_SOURCE,
             confidence.alias(CONFIDENCE),
             F.transform(F.col(_SIGNAL_SET), lambda s: s[SIGNAL]).alias(SIGNALS),
-            ((F.greatest(*success) > 0) & (F.greatest(*failure) > 0)).alias(CONFLICTED),
+            CONFLICTED,
             CORRECTION,
             N_EVENTS,
             F.lit(labeled_at).cast("timestamp").alias(LABELED_AT),
