@@ -38,7 +38,8 @@ ROUND_TRIP_URI = "file:///rendered/langfuse.jsonl"
 
 def _rendered_lines() -> list[dict]:
     first, second, *rest = ROUND_TRIP
-    return renderer.render_nested(first) + renderer.render_flat(second) + [line for t in rest for line in renderer.render(t)]
+    once = renderer.render_nested(first) + renderer.render_flat(second) + [line for t in rest for line in renderer.render(t)]
+    return once + renderer.render_flat(second)  # the second, exported twice
 
 
 @pytest.fixture(scope="module")
@@ -151,3 +152,6 @@ def test_round_trip_through_the_renderer(all_candidates):
         assert back["reject_reason"] is None
         assert comparable(back, OWN_EXTRA) == comparable(traj, OWN_EXTRA), traj["trajectory_id"]
         assert set(step_times(traj)) <= set(step_times(back))
+    twice = ROUND_TRIP[1]
+    exported = len(renderer.render_flat(twice))
+    assert got[twice["trajectory_id"]]["metadata"]["extra"][RECORDS_KEY] == str(2 * exported)  # counted, not repeated

@@ -44,7 +44,8 @@ ROUND_TRIP_URI = "file:///rendered/otel_genai.jsonl"
 @pytest.fixture(scope="module")
 def all_candidates(spark):
     """One adapter run (planning it is the slow part) over the fixtures and the rendered trajectories."""
-    rendered = [(json.dumps(line), ROUND_TRIP_URI) for t in ROUND_TRIP for line in renderer.render(t)]
+    lines = [line for t in ROUND_TRIP for line in renderer.render(t)] + renderer.render(ROUND_TRIP[0])  # the first, exported twice
+    rendered = [(json.dumps(line), ROUND_TRIP_URI) for line in lines]
     rows = otel_genai.to_trajectories(fixture_frame(spark, OWN, extra_rows=rendered)).collect()
     return [r.asDict(recursive=True) for r in rows]
 
@@ -153,3 +154,6 @@ def test_round_trip_through_the_renderer(all_candidates):
         assert back["reject_reason"] is None
         assert comparable(back, OWN_EXTRA) == comparable(traj, OWN_EXTRA), traj["trajectory_id"]
         assert set(step_times(traj)) <= set(step_times(back))
+    twice = ROUND_TRIP[0]
+    exported = len(renderer.render(twice))
+    assert got[twice["trajectory_id"]]["metadata"]["extra"][otel_genai.EXTRA_RECORDS] == str(2 * exported)  # counted, not repeated

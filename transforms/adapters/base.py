@@ -92,4 +92,4 @@ def iso_timestamp(column: Column) -> Column:
 
 def nanos_timestamp(column: Column) -> Column:
     """Unix nanoseconds (number or numeric string, as OTLP/JSON writes them) -> timestamp."""
-    return F.timestamp_micros((column.cast("decimal(38,0)") / 1000).cast("long"))
+    return F.timestamp_micros((column.try_cast("decimal(38,0)") / 1000).try_cast("long"))

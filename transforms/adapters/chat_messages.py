@@ -82,7 +82,9 @@ def _content_reasoning(content: Column) -> Column:
 
 def _tool_request(call: Column) -> Column:
     """One requested call, OpenAI ({id, function: {name, arguments}}) or LangChain ({id, name, args})."""
-    arguments = F.coalesce(get(call, "$.function.arguments"), as_text(get(call, "$.args", "variant")), as_text(get(call, "$.input", "variant")))
+    arguments = F.coalesce(
+        get(call, "$.function.arguments"), as_text(get(call, "$.args", "variant")), as_text(get(call, "$.input", "variant"))
+    )
     return F.struct(
         get(call, "$.id").alias("id"),
         F.coalesce(get(call, "$.function.name"), get(call, "$.name")).alias("name"),
@@ -187,7 +189,7 @@ def tool_specs(v: Column) -> Column:
 
     def spec(t: Column) -> Column:
         body = F.coalesce(get(t, "$.function", "variant"), t)
-        schema = F.coalesce(get(body, "$.parameters", "variant"), get(body, "$.input_schema", "variant"), get(body, "$.args_schema", "variant"))
+        schema = F.coalesce(*[get(body, f"$.{key}", "variant") for key in ("parameters", "input_schema", "args_schema")])
         return F.struct(
             get(body, "$.name").alias("name"),
             get(body, "$.description").alias("description"),

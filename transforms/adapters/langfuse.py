@@ -12,6 +12,7 @@ Two export shapes are read, told apart per record:
 - flat: one observation per line (`GET /api/public/observations`, each with `traceId`) plus a
   trace line (`GET /api/public/traces`: TraceWithDetails, `observations` as ids), grouped by
   trace id across lines and files; a trace without its trace line still gives a trajectory.
+  An observation (or trace line) exported more than once counts once, in its latest export.
 
 Mapping (step rules: transforms.adapters.trace_assembly): GENERATION observations are model
 calls (input: a message list or {messages, tools}; output: a message or completion; shapes in
@@ -133,7 +134,8 @@ _ITEM = "_item"
 
 
 def detects(record: Column) -> Column:
-    observation = F.upper(F.get_json_object(record, "$.type")).isin(*OBSERVATION_TYPES) & F.get_json_object(record, "$.startTime").isNotNull()
+    typed = F.upper(F.get_json_object(record, "$.type")).isin(*OBSERVATION_TYPES)
+    observation = typed & F.get_json_object(record, "$.startTime").isNotNull()
     trace = (
         F.get_json_object(record, "$.id").isNotNull()
         & F.get_json_object(record, "$.timestamp").isNotNull()
@@ -226,19 +228,15 @@ def to_trajectories(records: DataFrame) -> DataFrame:
         ],
         records=1,
     )
-    own_item = F.when(
-        is_observation, F.struct(F.lit(None).cast(_trace_type()).alias("trace"), _observation_struct(p).alias("obs"))
-    ).otherwise(F.struct(F.struct(*[p[f].alias(f) for f in _TRACE_FIELDS]).alias("trace"), F.lit(None).cast(_observation_type()).alias("obs")))
-    nested_items = F.transform(
-        embedded,
-        lambda e: F.struct(F.lit(None).cast(_trace_type()).alias("trace"), _observation_struct(F.from_json(e, LANGFUSE_RECORD)).alias("obs")),
+    no_trace = F.lit(None).cast(_trace_type())
+    own_item = F.when(is_observation, _item(no_trace, _observation_struct(p))).otherwise(
+        _item(F.struct(*[p[f].alias(f) for f in _TRACE_FIELDS]), F.lit(None).cast(_observation_type()))
     )
+    nested_items = F.transform(embedded, lambda e: _item(no_trace, _observation_struct(F.from_json(e, LANGFUSE_RECORD))))
     nested = ~is_observation & (F.size(embedded) > 0)
     items = parsed.where(~corrupt & trace_key.isNotNull()).select(
         SOURCE_URI, SOURCE_LINE, INGEST_RUN_ID, INGESTED_AT,
-        F.when(nested, F.concat_ws("/", F.lit("nested"), F.col(INGEST_RUN_ID), F.col(SOURCE_URI), F.col(SOURCE_LINE).cast("string")))
-        .otherwise(trace_key)
-        .alias(_GROUP),
+        F.when(nested, ta.record_key()).otherwise(trace_key).alias(_GROUP),
         trace_key.alias("_trace_key"),
         F.posexplode(F.concat(F.array(own_item), nested_items)).alias("_pos", _ITEM),
     )
@@ -249,6 +247,7 @@ def to_trajectories(records: DataFrame) -> DataFrame:
             obs.isNotNull(),
             F.struct(
                 obs["id"].alias("id"),
+                ta.record_order().alias("seen"),
                 F.upper(obs["type"]).alias("type"),
                 (obs["parentObservationId"].isNull() & (F.upper(obs["level"]) == LEVEL_ERROR)).alias("root_failed"),
                 _cost(obs).alias("cost"),
@@ -258,18 +257,22 @@ def to_trajectories(records: DataFrame) -> DataFrame:
     )
     trace = F.col(f"{_ITEM}.trace")
     grouped = described.groupBy(_GROUP).agg(
-        F.min_by(trace, F.when(trace.isNotNull(), F.struct(INGESTED_AT, SOURCE_URI, SOURCE_LINE))).alias("_trace"),
+        F.max_by(trace, F.when(trace.isNotNull(), ta.record_order())).alias("_trace"),  # its latest export
         F.collect_list("_described").alias("_observations"),
         F.first("_trace_key").alias("_trace_key"),
         ta.first_record().alias("_first"),
         F.sum(F.when(F.col("_pos") == 0, 1).otherwise(0)).alias("_records"),
     )
-    observations = F.col("_observations")
-    staged = grouped.withColumn(
-        "_observations", F.filter(observations, lambda o, i: ~F.exists(F.slice(observations, 1, i), lambda q: q["id"] == o["id"]))
-    ).withColumn("_ops", ta.sort_operations(F.transform(F.col("_observations"), lambda o: o["op"])))
-    candidates = staged.select(*_content(F.col("_trace"), F.col("_observations"), F.col("_ops")), *ta.grouped_lineage(NAME, F.col("_first")))
+    staged = grouped.withColumn("_observations", ta.unique_by(F.col("_observations"), "id", "seen"))
+    staged = staged.withColumn("_ops", ta.sort_operations(F.transform(F.col("_observations"), lambda o: o["op"])))
+    content = _content(F.col("_trace"), F.col("_observations"), F.col("_ops"))
+    candidates = staged.select(*content, *ta.grouped_lineage(NAME, F.col("_first")))
     return rejected.unionByName(ta.checked(candidates))
+
+
+def _item(trace: Column, observation: Column) -> Column:
+    """One exploded item of a record: its trace part or one observation."""
+    return F.struct(trace.alias("trace"), observation.alias("obs"))
 
 
 def _trace_type() -> StructType:
@@ -296,10 +299,10 @@ def _content(trace: Column, observations: Column, ops: Column) -> list[Column]:
     trace_output = F.coalesce(_trace_text(trace["output"]), ta.nonblank(cm.output_message(trace["output"])["content"]))
     starts = F.filter(F.transform(ops, lambda o: o["at"]), lambda t: t.isNotNull())
     ends = F.filter(F.transform(ops, lambda o: F.coalesce(o["ended"], o["at"])), lambda t: t.isNotNull())
-    started = F.coalesce(F.array_min(starts), _time(trace["timestamp"]))
+    started = F.least(F.array_min(starts), _time(trace["timestamp"]))
     ended = F.coalesce(F.array_max(ends), started)
-    costs = F.filter(F.transform(F.filter(observations, lambda o: o["type"] == GENERATION), lambda o: o["cost"]), lambda c: c.isNotNull())
-    cost = F.coalesce(trace["totalCost"], F.when(F.size(costs) > 0, F.aggregate(costs, F.lit(0.0), lambda acc, c: acc + c)))
+    costs = F.transform(F.filter(observations, lambda o: o["type"] == GENERATION), lambda o: o["cost"])
+    cost = F.coalesce(trace["totalCost"], ta.total(costs))
     root_failed = F.exists(observations, lambda o: o["root_failed"])
     custom = F.map_filter(cm.string_map(metadata), lambda k, v: ~k.isin(*CANONICAL_META_KEYS))
     latency = F.coalesce(F.round(trace["latency"] * 1000).try_cast("long"), ta.latency_ms(started, ended))

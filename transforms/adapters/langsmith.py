@@ -11,7 +11,7 @@ run is its tracing project).
 Two export shapes, told apart per record:
 - flat: one run per line, grouped by trace_id (else the root id that starts dotted_order, else
   the run's own id when it has no parent) across lines and files, ordered by start time then
-  dotted_order;
+  dotted_order; a run exported more than once counts once, in its latest export;
 - nested: a root run with `child_runs` inline, read to NESTED_LEVELS levels with an explicit
   schema (deeper runs are counted in metadata.extra["runs_beyond_depth"], not read).
 
@@ -27,6 +27,8 @@ fields, other keys (but LangSmith's own ls_* ones) go to metadata.extra.
 """
 
 from __future__ import annotations
+
+import functools
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -155,7 +157,12 @@ def _meta(extra: Column) -> Column:
     return cm.get(extra, "$.metadata", "variant")
 
 
-def _tokens(run: Column, field: str, usage_paths: list[str]) -> Column:
+# Where else an llm run's outputs report usage: LLMResult, OpenAI completion, a message's usage_metadata.
+_PROMPT_TOKEN_PATHS = ("$.llm_output.token_usage.prompt_tokens", "$.usage.prompt_tokens", "$.usage_metadata.input_tokens")
+_COMPLETION_TOKEN_PATHS = ("$.llm_output.token_usage.completion_tokens", "$.usage.completion_tokens", "$.usage_metadata.output_tokens")
+
+
+def _tokens(run: Column, field: str, usage_paths: tuple[str, ...]) -> Column:
     values = [run[field]] + [cm.get(run["outputs"], path) for path in usage_paths]
     return F.coalesce(*values).try_cast("double").try_cast("long")
 
@@ -163,7 +170,7 @@ def _tokens(run: Column, field: str, usage_paths: list[str]) -> Column:
 def _tool_output(run: Column) -> Column:
     """A tool run's output: a ToolMessage (tool_call_id, content, status) or any value."""
     out = F.coalesce(cm.get(run["outputs"], "$.output", "variant"), run["outputs"])
-    looks_like_message = F.coalesce(cm.get(out, "$.lc", "string"), cm.get(out, "$.tool_call_id"), cm.get(out, "$.kwargs.tool_call_id")).isNotNull()
+    looks_like_message = F.coalesce(*[cm.get(out, path) for path in ("$.lc", "$.tool_call_id", "$.kwargs.tool_call_id")]).isNotNull()
     return F.struct(
         out.alias("value"),
         F.when(looks_like_message, cm.normalize_message(out)).alias("message"),
@@ -188,8 +195,12 @@ def _operation(run: Column) -> Column:
         cm.get(outputs, "$.generations[0][0].message.response_metadata.model_name"),
         cm.get(outputs, "$.model"),
     )
-    requested = F.coalesce(cm.get(meta, f"$.{META_MODEL_NAME}"), cm.get(run["extra"], "$.invocation_params.model"), cm.get(inputs, "$.model"))
-    tools = F.coalesce(cm.tool_specs(cm.get(run["extra"], "$.invocation_params.tools", "variant")), cm.tool_specs(cm.get(inputs, "$.tools", "variant")))
+    requested = F.coalesce(
+        cm.get(meta, f"$.{META_MODEL_NAME}"), cm.get(run["extra"], "$.invocation_params.model"), cm.get(inputs, "$.model")
+    )
+    tools = F.coalesce(
+        cm.tool_specs(cm.get(run["extra"], "$.invocation_params.tools", "variant")), cm.tool_specs(cm.get(inputs, "$.tools", "variant"))
+    )
     kind = (
         F.when(run_type == RUN_LLM, F.lit(ta.OP_LLM))
         .when(run_type == RUN_TOOL, F.lit(ta.OP_TOOL))
@@ -211,8 +222,8 @@ def _operation(run: Column) -> Column:
         F.coalesce(run["dotted_order"], run["id"]),
         inputs=messages,
         output=cm.output_message(outputs),
-        tokens_in=_tokens(run, "prompt_tokens", ["$.llm_output.token_usage.prompt_tokens", "$.usage.prompt_tokens", "$.usage_metadata.input_tokens"]),
-        tokens_out=_tokens(run, "completion_tokens", ["$.llm_output.token_usage.completion_tokens", "$.usage.completion_tokens", "$.usage_metadata.output_tokens"]),
+        tokens_in=_tokens(run, "prompt_tokens", _PROMPT_TOKEN_PATHS),
+        tokens_out=_tokens(run, "completion_tokens", _COMPLETION_TOKEN_PATHS),
         tool=F.when(kind == ta.OP_TOOL, ta.bind(_tool_output(run), tool)),
         query=F.coalesce(cm.get(inputs, "$.query"), cm.get(inputs, "$.input"), cm.get(inputs, "$.question")),
         docs=cm.documents(outputs),
@@ -223,7 +234,8 @@ def _operation(run: Column) -> Column:
 
 def _trace_key(run: Column) -> Column:
     root_in_order = ta.nonblank(F.regexp_extract(F.coalesce(run["dotted_order"], F.lit("")), r"^[0-9]{8}T[0-9]+Z([^.]+)", 1))
-    return F.coalesce(ta.nonblank(run["trace_id"]), root_in_order, F.when(ta.nonblank(run["parent_run_id"]).isNull(), ta.nonblank(run["id"])))
+    own_id_if_root = F.when(ta.nonblank(run["parent_run_id"]).isNull(), ta.nonblank(run["id"]))
+    return F.coalesce(ta.nonblank(run["trace_id"]), root_in_order, own_id_if_root)
 
 
 def to_trajectories(records: DataFrame) -> DataFrame:
@@ -245,9 +257,7 @@ def to_trajectories(records: DataFrame) -> DataFrame:
     exploded = parsed.where(~corrupt & key.isNotNull()).select(
         SOURCE_URI, SOURCE_LINE, INGEST_RUN_ID, INGESTED_AT,
         key.alias("_trace_key"),
-        F.when(nested, F.concat_ws("/", F.lit("nested"), F.col(INGEST_RUN_ID), F.col(SOURCE_URI), F.col(SOURCE_LINE).cast("string")))
-        .otherwise(key)
-        .alias(_GROUP),
+        F.when(nested, ta.record_key()).otherwise(key).alias(_GROUP),
         beyond.alias("_beyond"),
         F.posexplode(runs).alias("_pos", _RUN),
     )
@@ -258,6 +268,8 @@ def to_trajectories(records: DataFrame) -> DataFrame:
             (ta.nonblank(run["parent_run_id"]).isNull() | ((F.col("_pos") == 0) & nested_row())).alias("is_root"),
             _time(run["start_time"]).alias("at"),
             F.coalesce(run["dotted_order"], run["id"], F.lit("")).alias("order"),
+            run["id"].alias("id"),
+            ta.record_order().alias("seen"),
             run.alias("run"),
             run["total_cost"].try_cast("double").alias("cost"),
             _operation(run).alias("op"),
@@ -270,32 +282,22 @@ def to_trajectories(records: DataFrame) -> DataFrame:
         F.sum(F.when(F.col("_pos") == 0, 1).otherwise(0)).alias("_records"),
         F.sum(F.when(F.col("_pos") == 0, F.col("_beyond")).otherwise(0)).alias("_beyond"),
     )
-    runs_col = F.col("_runs")
     staged = (
-        grouped.withColumn("_runs", F.filter(runs_col, lambda r, i: ~F.exists(F.slice(runs_col, 1, i), lambda q: q["run"]["id"] == r["run"]["id"])))
+        grouped.withColumn("_runs", ta.unique_by(F.col("_runs"), "id", "seen"))
         .withColumn("_ops", ta.sort_operations(F.transform(F.col("_runs"), lambda r: r["op"])))
-        .withColumn(
-            "_root",
-            ta.head(
-                F.array_sort(
-                    F.col("_runs"),
-                    lambda l, r: F.when(l["is_root"] & ~r["is_root"], -1)
-                    .when(~l["is_root"] & r["is_root"], 1)
-                    .when(l["at"] < r["at"], -1)
-                    .when(l["at"] > r["at"], 1)
-                    .when(l["order"] < r["order"], -1)
-                    .when(l["order"] > r["order"], 1)
-                    .otherwise(0),
-                )
-            )["run"],
-        )
+        .withColumn("_root", ta.head(ta.root_first(F.col("_runs"), "order"))["run"])
     )
     candidates = staged.select(*_content(F.col("_root"), F.col("_runs"), F.col("_ops")), *ta.grouped_lineage(NAME, F.col("_first")))
     return rejected.unionByName(ta.checked(candidates))
 
 
 def nested_row() -> Column:
-    return F.col(_GROUP).startswith("nested/")
+    return F.col(_GROUP) == ta.record_key()
+
+
+def _langsmith_key(key: Column) -> Column:
+    """Metadata LangSmith itself sets (ls_run_depth, ls_provider, LANGSMITH_* env...)."""
+    return functools.reduce(lambda a, b: a | b, [key.startswith(prefix) for prefix in LANGSMITH_META_PREFIXES])
 
 
 def _root_text(value: Column, keys: tuple[str, ...]) -> Column:
@@ -324,12 +326,12 @@ def _content(root: Column, runs: Column, ops: Column) -> list[Column]:
     ends = F.filter(F.transform(ops, lambda o: F.coalesce(o["ended"], o["at"])), lambda t: t.isNotNull())
     started = F.coalesce(_time(root["start_time"]), F.array_min(starts))
     ended = F.coalesce(_time(root["end_time"]), F.array_max(ends))
-    llm_costs = F.filter(F.transform(F.filter(runs, lambda r: F.lower(r["run"]["run_type"]) == RUN_LLM), lambda r: r["cost"]), lambda c: c.isNotNull())
-    cost = F.coalesce(root["total_cost"].try_cast("double"), F.when(F.size(llm_costs) > 0, F.aggregate(llm_costs, F.lit(0.0), lambda a, c: a + c)))
+    llm_costs = F.transform(F.filter(runs, lambda r: F.lower(r["run"]["run_type"]) == RUN_LLM), lambda r: r["cost"])
+    cost = F.coalesce(root["total_cost"].try_cast("double"), ta.total(llm_costs))
     failed = ta.nonblank(root["error"]).isNotNull() | (F.lower(root["status"]) == STATUS_ERROR)
     custom = F.map_filter(
         cm.string_map(meta),
-        lambda k, v: ~k.isin(*CANONICAL_META_KEYS) & ~F.exists(F.array(*[F.lit(x) for x in LANGSMITH_META_PREFIXES]), lambda pre: k.startswith(pre)),
+        lambda k, v: ~k.isin(*CANONICAL_META_KEYS) & ~_langsmith_key(k),
     )
     return [
         F.coalesce(ta.nonblank(m(META_TRAJECTORY_ID)), F.col("_trace_key")).alias("trajectory_id"),

@@ -24,7 +24,8 @@ carry spans of several traces. Spans are grouped by trace id:
 - Each record is counted (metadata.extra["records"]) by exactly one trajectory: the one of the
   smallest trace id among its spans, so normalize's accounting holds when a request carries
   several traces. A span without trace id in an otherwise good request is rejected on its own
-  (`missing_trace_id`, counting no record).
+  (`missing_trace_id`, counting no record). A span exported twice (exporter retries) counts once,
+  by span id.
 
 Message attributes recorded as structured AnyValue (kvlist/array) rather than JSON text, and the
 older event-based content capture (`gen_ai.user.message` events), are not read.
@@ -42,17 +43,12 @@ from transforms.adapters.base import (
     CORRUPT,
     INGEST_RUN_ID,
     INGESTED_AT,
-    MISSING_TRAJECTORY_ID,
-    NO_CONTENT,
     RECORD,
     SOURCE_LINE,
     SOURCE_URI,
     WRONG_TYPE,
     Adapter,
-    as_candidates,
-    lineage,
     parse_json,
-    reject_when,
 )
 
 NAME = "otel_genai"
@@ -108,7 +104,9 @@ LLM_OPERATIONS = ("chat", "text_completion", "generate_content")
 TOOL_OPERATION = "execute_tool"
 RETRIEVAL_OPERATION = "retrieval"
 AGENT_OPERATIONS = ("invoke_agent", "create_agent", "invoke_workflow")
-STATUS_ERROR = ("2", "STATUS_CODE_ERROR")
+STATUS_ERROR = ("2", "STATUS_CODE_ERROR")  # span status codes meaning ERROR
+STATUS_COMPLETED = "completed"
+STATUS_FAILED = "error"
 DEFAULT_SOURCE_KIND = "interaction_log"
 
 # metadata.extra keys this adapter sets.
@@ -116,7 +114,12 @@ EXTRA_RECORDS = ta.RECORDS_KEY
 EXTRA_SPANS = "spans"
 EXTRA_TRACE_ID = "trace_id"
 
-_SCALAR_VALUES = [StructField(k, StringType()) for k in ("stringValue", "intValue", "doubleValue", "boolValue", "bytesValue")]
+def _strings(*names: str) -> list[StructField]:
+    return [StructField(n, StringType()) for n in names]
+
+
+# OTLP/JSON. Numbers that may come as strings (intValue, *UnixNano, enum codes) are read as text.
+_SCALAR_VALUES = _strings("stringValue", "intValue", "doubleValue", "boolValue", "bytesValue")
 ANY_VALUE = StructType(
     _SCALAR_VALUES
     + [
@@ -124,72 +127,28 @@ ANY_VALUE = StructType(
         StructField("kvlistValue", StringType()),  # kept as its JSON text
     ]
 )
-KEY_VALUE = StructType([StructField("key", StringType()), StructField("value", ANY_VALUE)])
-ATTRIBUTES = ArrayType(KEY_VALUE)
+ATTRIBUTES = ArrayType(StructType([StructField("key", StringType()), StructField("value", ANY_VALUE)]))
+SPAN_EVENT = StructType(_strings("timeUnixNano", "name") + [StructField("attributes", ATTRIBUTES)])
 SPAN = StructType(
-    [
-        StructField("traceId", StringType()),
-        StructField("spanId", StringType()),
-        StructField("parentSpanId", StringType()),
-        StructField("name", StringType()),
-        StructField("kind", StringType()),
-        StructField("startTimeUnixNano", StringType()),
-        StructField("endTimeUnixNano", StringType()),
+    _strings("traceId", "spanId", "parentSpanId", "name", "kind", "startTimeUnixNano", "endTimeUnixNano")
+    + [
         StructField("attributes", ATTRIBUTES),
-        StructField(
-            "events",
-            ArrayType(StructType([StructField("timeUnixNano", StringType()), StructField("name", StringType()), StructField("attributes", ATTRIBUTES)])),
-        ),
-        StructField("status", StructType([StructField("code", StringType()), StructField("message", StringType())])),
+        StructField("events", ArrayType(SPAN_EVENT)),
+        StructField("status", StructType(_strings("code", "message"))),
     ]
 )
-EXPORT_REQUEST = StructType(
-    [
-        StructField(
-            "resourceSpans",
-            ArrayType(
-                StructType(
-                    [
-                        StructField("resource", StructType([StructField("attributes", ATTRIBUTES)])),
-                        StructField(
-                            "scopeSpans",
-                            ArrayType(
-                                StructType(
-                                    [
-                                        StructField("scope", StructType([StructField("name", StringType()), StructField("version", StringType())])),
-                                        StructField("spans", ArrayType(SPAN)),
-                                    ]
-                                )
-                            ),
-                        ),
-                    ]
-                )
-            ),
-        )
-    ]
+SCOPE_SPANS = StructType([StructField("scope", StructType(_strings("name", "version"))), StructField("spans", ArrayType(SPAN))])
+RESOURCE_SPANS = StructType(
+    [StructField("resource", StructType([StructField("attributes", ATTRIBUTES)])), StructField("scopeSpans", ArrayType(SCOPE_SPANS))]
 )
+EXPORT_REQUEST = StructType([StructField("resourceSpans", ArrayType(RESOURCE_SPANS))])
 
-# gen_ai.input.messages / gen_ai.output.messages (JSON text in a string attribute).
-PART = StructType(
-    [
-        StructField("type", StringType()),
-        StructField("content", StringType()),
-        StructField("id", StringType()),
-        StructField("name", StringType()),
-        StructField("arguments", StringType()),  # object or string: JSON text either way
-        StructField("response", StringType()),
-        StructField("result", StringType()),
-    ]
-)
-OTEL_MESSAGES = ArrayType(
-    StructType([StructField("role", StringType()), StructField("finish_reason", StringType()), StructField("parts", ArrayType(PART))])
-)
-TOOL_DEFINITION = ArrayType(
-    StructType([StructField("name", StringType()), StructField("description", StringType()), StructField("parameters", StringType())])
-)
-RETRIEVED = ArrayType(
-    StructType([StructField("id", StringType()), StructField("score", DoubleType()), StructField("content", StringType()), StructField("source", StringType())])
-)
+# gen_ai.input.messages / gen_ai.output.messages (JSON text in a string attribute). `arguments`
+# and `response` hold any JSON: read as text, they are its JSON text.
+PART = StructType(_strings("type", "content", "id", "name", "arguments", "response", "result"))
+OTEL_MESSAGES = ArrayType(StructType(_strings("role", "finish_reason") + [StructField("parts", ArrayType(PART))]))
+TOOL_DEFINITION = ArrayType(StructType(_strings("name", "description", "parameters")))
+RETRIEVED = ArrayType(StructType(_strings("id") + [StructField("score", DoubleType())] + _strings("content", "source")))
 
 _PARSED = "_parsed"
 _SPANS = "_spans"
@@ -282,7 +241,10 @@ def _operation(span: Column, attrs: Column) -> Column:
     at = _nanos_time(span["startTimeUnixNano"])
     ended = _nanos_time(span["endTimeUnixNano"])
     order = F.coalesce(F.lower(span["spanId"]), F.lit(""))
-    error = F.when(_is_error(span), F.coalesce(ta.nonblank(span["status"]["message"]), _exception_message(span), attrs[ERROR_TYPE], F.lit("error")))
+    error = F.when(
+        _is_error(span),
+        F.coalesce(ta.nonblank(span["status"]["message"]), _exception_message(span), attrs[ERROR_TYPE], F.lit("error")),
+    )
     outputs = otel_messages(attrs[OUTPUT_MESSAGES])
     answer = ta.head(F.filter(outputs, lambda m: m["role"] == ta.ROLE_ASSISTANT))
     tools = F.transform(F.from_json(attrs[TOOL_DEFINITIONS], TOOL_DEFINITION), lambda t: t.cast(TOOL_SPEC))
@@ -306,7 +268,10 @@ def _operation(span: Column, attrs: Column) -> Column:
         system=_instructions(attrs[SYSTEM_INSTRUCTIONS]),
         tokens_in=_long(F.coalesce(attrs[INPUT_TOKENS], attrs[PROMPT_TOKENS_LEGACY])),
         tokens_out=_long(F.coalesce(attrs[OUTPUT_TOKENS], attrs[COMPLETION_TOKENS_LEGACY])),
-        tool=ta.tool_call(attrs[TOOL_CALL_ID], F.coalesce(attrs[TOOL_NAME], span["name"]), attrs[TOOL_CALL_ARGUMENTS], F.when(error.isNull(), attrs[TOOL_CALL_RESULT]), error),
+        tool=ta.tool_call(
+            attrs[TOOL_CALL_ID], F.coalesce(attrs[TOOL_NAME], span["name"]), attrs[TOOL_CALL_ARGUMENTS],
+            F.when(error.isNull(), attrs[TOOL_CALL_RESULT]), error,
+        ),
         query=attrs[RETRIEVAL_QUERY],
         docs=docs,
         tools=F.when(F.size(tools) > 0, tools),
@@ -336,8 +301,6 @@ def _trace_id(span: Column) -> Column:
     return ta.nonblank(F.lower(F.trim(span["traceId"])))
 
 
-
-
 def _record_rejects(parsed: DataFrame) -> DataFrame:
     """Requests that give no trajectory at all: each is one rejected candidate counting its record."""
     corrupt = F.col(f"{_PARSED}.{CORRUPT}").isNotNull()
@@ -358,7 +321,7 @@ def to_trajectories(records: DataFrame) -> DataFrame:
     parsed = (
         records.withColumn(_PARSED, parse_json(F.col(RECORD), EXPORT_REQUEST))
         .withColumn(_SPANS, _spans_of(F.col(_PARSED)))
-        .withColumn(_OWNER, F.array_min(F.filter(F.transform(F.col(_SPANS), lambda s: _trace_id(s["span"])), lambda t: t.isNotNull())))
+        .withColumn(_OWNER, F.array_min(F.transform(F.col(_SPANS), lambda s: _trace_id(s["span"]))))
     )
     usable = parsed.where(F.col(f"{_PARSED}.{CORRUPT}").isNull() & (F.size(F.col(_SPANS)) > 0) & F.col(_OWNER).isNotNull())
     spans = usable.select(
@@ -367,7 +330,7 @@ def to_trajectories(records: DataFrame) -> DataFrame:
     orphan_spans = ta.rejected(
         spans.where(F.col(_TRACE).isNull()),
         NAME,
-        [(F.lit(True), MISSING_TRACE_ID, F.concat(F.lit("span "), (F.col("_pos") + 1).cast("string"), F.lit(" of the request has no traceId")))],
+        [(F.lit(True), MISSING_TRACE_ID, F.format_string("span %d of the request has no traceId", F.col("_pos") + 1))],
         records=0,
     )
     return _record_rejects(parsed).unionByName(orphan_spans).unionByName(_traces(spans.where(F.col(_TRACE).isNotNull())))
@@ -385,6 +348,7 @@ def _traces(spans: DataFrame) -> DataFrame:
             ta.nonblank(span["parentSpanId"]).isNull().alias("is_root"),
             _nanos_time(span["startTimeUnixNano"]).alias("at"),
             F.coalesce(F.lower(span["spanId"]), F.lit("")).alias("span_id"),
+            ta.record_order().alias("seen"),
             attrs.alias("attrs"),
             attribute_map(F.col(f"{_SPAN}.resource")).alias("resource"),
             _is_error(span).alias("is_error"),
@@ -395,21 +359,10 @@ def _traces(spans: DataFrame) -> DataFrame:
         F.collect_list("_described").alias("_spans"),
         ta.first_record().alias("_first"),
         F.count_distinct("_owned_record").alias("_records"),
-        F.count(F.lit(1)).alias("_span_count"),
-    )
-    # Root first, then by start: trace-level attributes are looked up in this order.
-    by_rank = F.array_sort(
-        F.col("_spans"),
-        lambda l, r: F.when(l["is_root"] & ~r["is_root"], -1)
-        .when(~l["is_root"] & r["is_root"], 1)
-        .when(l["at"] < r["at"], -1)
-        .when(l["at"] > r["at"], 1)
-        .when(l["span_id"] < r["span_id"], -1)
-        .when(l["span_id"] > r["span_id"], 1)
-        .otherwise(0),
     )
     staged = (
-        grouped.withColumn("_by_rank", by_rank)
+        grouped.withColumn("_spans", ta.unique_by(F.col("_spans"), "span_id", "seen"))
+        .withColumn("_by_rank", ta.root_first(F.col("_spans"), "span_id"))
         .withColumn("_ops", ta.sort_operations(F.transform(F.col("_spans"), lambda s: s["op"])))
         .withColumn("_agents", F.filter(F.col("_by_rank"), lambda s: s["attrs"][OPERATION_NAME].isin(*AGENT_OPERATIONS)))
         .withColumn("_trace_attrs", _first_values(F.col("_by_rank")))
@@ -438,12 +391,14 @@ def _content(by_rank: Column, ops: Column, agents: Column, trace_attrs: Column) 
     agent_inputs = F.flatten(F.transform(agents, lambda s: s["op"]["inputs"]))
     agent_outputs = F.flatten(F.transform(agents, lambda s: otel_messages(s["attrs"][OUTPUT_MESSAGES])))
     agent_input = ta.head(F.filter(agent_inputs, lambda m: (m["role"] == ta.ROLE_USER) & ta.nonblank(m["content"]).isNotNull()))["content"]
-    agent_output = ta.tail(F.filter(agent_outputs, lambda m: (m["role"] == ta.ROLE_ASSISTANT) & ta.nonblank(m["content"]).isNotNull()))["content"]
+    answers = F.filter(agent_outputs, lambda m: (m["role"] == ta.ROLE_ASSISTANT) & ta.nonblank(m["content"]).isNotNull())
+    agent_output = ta.tail(answers)["content"]
     agent_system = ta.head(F.filter(F.transform(agents, lambda s: s["op"]["system"]), lambda v: v.isNotNull()))
     started = F.array_min(F.transform(by_rank, lambda s: s["op"]["at"]))
     ended = F.array_max(F.transform(by_rank, lambda s: F.coalesce(s["op"]["ended"], s["op"]["at"])))
-    costs = F.filter(F.transform(by_rank, lambda s: s["attrs"][USAGE_COST].try_cast("double")), lambda c: c.isNotNull())
-    cost = F.coalesce(root["attrs"][USAGE_COST].try_cast("double"), F.when(F.size(costs) > 0, F.aggregate(costs, F.lit(0.0), lambda acc, c: acc + c)))
+    model_calls = F.filter(by_rank, lambda s: s["op"]["kind"] == ta.OP_LLM)
+    costs = F.transform(model_calls, lambda s: s["attrs"][USAGE_COST].try_cast("double"))
+    cost = F.coalesce(root["attrs"][USAGE_COST].try_cast("double"), ta.total(costs))
     extra = F.transform_keys(
         F.map_filter(root["attrs"], lambda k, v: k.startswith(EXTRA_PREFIX)),
         lambda k, v: F.substring(k, len(EXTRA_PREFIX) + 1, 1 << 16),
@@ -483,14 +438,16 @@ def _content(by_rank: Column, ops: Column, agents: Column, trace_attrs: Column) 
             F.coalesce(agent["op"]["tokens_in"], ta.token_total(ops, "tokens_in")).alias("tokens_in"),
             F.coalesce(agent["op"]["tokens_out"], ta.token_total(ops, "tokens_out")).alias("tokens_out"),
             cost.alias("cost_usd"),
-            F.when(root["is_error"], F.coalesce(ta.nonblank(root["attrs"][ERROR_TYPE]), F.lit("error"))).otherwise(F.lit("completed")).alias("status"),
+            F.when(root["is_error"], F.coalesce(ta.nonblank(root["attrs"][ERROR_TYPE]), F.lit(STATUS_FAILED)))
+            .otherwise(F.lit(STATUS_COMPLETED))
+            .alias("status"),
             started.alias("started_at"),
             ended.alias("ended_at"),
             ta.extra_map(
                 extra,
                 {
                     EXTRA_RECORDS: F.col("_records"),
-                    EXTRA_SPANS: F.col("_span_count"),
+                    EXTRA_SPANS: F.size(by_rank),
                     EXTRA_TRACE_ID: F.when(trajectory_id != trace_id, trace_id),
                 },
             ).alias("extra"),

@@ -133,7 +133,9 @@ def tool_call(call_id, name, arguments, result=None, error=None) -> Column:
     return F.struct(*[_typed(v, f.dataType).alias(f.name) for v, f in zip(values, TOOL_CALL.fields)])
 
 
-def step(kind: str, role: str | Column | None, content=None, reasoning=None, tool=None, started=None, ended=None, tokens_in=None, tokens_out=None) -> Column:
+def step(
+    kind: str, role: str | Column | None, content=None, reasoning=None, tool=None, started=None, ended=None, tokens_in=None, tokens_out=None
+) -> Column:
     """A canonical STEP (index filled later by `reindex`)."""
     role_col = F.lit(role) if isinstance(role, str) or role is None else role
     values = [None, F.lit(kind), role_col, content, reasoning, tool, started, ended, tokens_in, tokens_out]
@@ -165,6 +167,24 @@ def sort_operations(ops: Column) -> Column:
         )
 
     return F.array_sort(ops, compare)
+
+
+def root_first(items: Column, tie_break: str) -> Column:
+    """Elements with `is_root` first, then by `at`, then by `tie_break`: the order in which
+    trace-level values (identity, agent, totals) are looked up."""
+
+    def compare(left: Column, right: Column) -> Column:
+        return (
+            F.when(left["is_root"] & ~right["is_root"], -1)
+            .when(~left["is_root"] & right["is_root"], 1)
+            .when(left["at"] < right["at"], -1)
+            .when(left["at"] > right["at"], 1)
+            .when(left[tie_break] < right[tie_break], -1)
+            .when(left[tie_break] > right[tie_break], 1)
+            .otherwise(0)
+        )
+
+    return F.array_sort(items, compare)
 
 
 def _of_kind(ops: Column, kind: str) -> Column:
@@ -228,9 +248,7 @@ def steps(ops: Column) -> Column:
 def _linked_steps(ops: Column) -> Column:
     context = F.struct(
         F.filter(F.transform(_of_kind(ops, OP_TOOL), lambda o: o["tool"]["call_id"]), lambda i: i.isNotNull()).alias("executed"),
-        F.flatten(
-            F.transform(_of_kind(ops, OP_LLM), lambda o: F.filter(_messages_with_role(o["inputs"], ROLE_TOOL), lambda m: m["tool_call_id"].isNotNull()))
-        ).alias("replies"),
+        F.flatten(F.transform(_of_kind(ops, OP_LLM), lambda o: _messages_with_role(o["inputs"], ROLE_TOOL))).alias("replies"),
         _requested_calls(ops).alias("requested"),
     )
     return bind(context, lambda c: _steps(ops, c["executed"], c["replies"], c["requested"]))
@@ -247,7 +265,8 @@ def _steps(ops: Column, executed_ids: Column, tool_messages: Column, requested: 
     def unexecuted_call(op: Column, call: Column) -> Column:
         def from_reply(reply: Column) -> Column:
             failed = F.coalesce(reply["is_error"], F.lit(False))
-            outcome = tool_call(call["id"], call["name"], call["arguments"], F.when(~failed, reply["content"]), F.when(failed, reply["content"]))
+            result, error = F.when(~failed, reply["content"]), F.when(failed, reply["content"])
+            outcome = tool_call(call["id"], call["name"], call["arguments"], result, error)
             return step(STEP_TOOL, ROLE_ASSISTANT, tool=outcome, started=op["ended"])
 
         return bind(answer(call["id"]), from_reply)
@@ -264,9 +283,13 @@ def _steps(ops: Column, executed_ids: Column, tool_messages: Column, requested: 
     def llm_steps(op: Column, i: Column) -> Column:
         out = op["output"]
         text, reasoning = nonblank(out["content"]), nonblank(out["reasoning"])
+
+        def model_step(kind: str, content: Column | None) -> Column:
+            return step(kind, ROLE_ASSISTANT, content, reasoning, None, op["at"], op["ended"], op["tokens_in"], op["tokens_out"])
+
         own = (
-            F.when(text.isNotNull(), F.array(step(STEP_LLM, ROLE_ASSISTANT, text, reasoning, None, op["at"], op["ended"], op["tokens_in"], op["tokens_out"])))
-            .when(reasoning.isNotNull(), F.array(step(STEP_REASONING, ROLE_ASSISTANT, None, reasoning, None, op["at"], op["ended"], op["tokens_in"], op["tokens_out"])))
+            F.when(text.isNotNull(), F.array(model_step(STEP_LLM, text)))
+            .when(reasoning.isNotNull(), F.array(model_step(STEP_REASONING, None)))
             .otherwise(F.array().cast(ArrayType(STEP)))
         )
         calls = F.filter(
@@ -343,6 +366,12 @@ def first_model(ops: Column) -> Column:
     return _first(F.transform(_of_kind(ops, OP_LLM), lambda o: F.when(o["model"]["name"].isNotNull(), o["model"])))
 
 
+def total(values: Column) -> Column:
+    """Sum of the non-null values of a numeric array; null when there are none."""
+    present = F.filter(values, lambda v: v.isNotNull())
+    return F.when(F.size(present) > 0, F.aggregate(present, F.lit(0.0), lambda acc, v: acc + v))
+
+
 def token_total(ops: Column, field: str) -> Column:
     """Sum of a token field over model calls; null when no call reported it."""
     values = F.filter(F.transform(_of_kind(ops, OP_LLM), lambda o: o[field]), lambda v: v.isNotNull())
@@ -364,6 +393,36 @@ def model_of(provider: Column, name: Column, reported: Column) -> Column:
 def no_content(input_text: Column, steps_array: Column, output_text: Column) -> Column:
     """True when a trajectory has neither input, steps nor output."""
     return input_text.isNull() & (F.coalesce(F.size(steps_array), F.lit(0)) <= 0) & output_text.isNull()
+
+
+def unique_by(items: Column, key: str, newest: str) -> Column:
+    """One element per `key` value: the one with the greatest `newest` (a re-exported span or
+    observation, or an updated one exported again, counts once, in its latest version).
+    Elements without a key are all kept."""
+
+    def compare(left: Column, right: Column) -> Column:
+        return (
+            F.when(left[key] < right[key], -1)
+            .when(left[key] > right[key], 1)
+            .when(left[newest] > right[newest], -1)
+            .when(left[newest] < right[newest], 1)
+            .otherwise(0)
+        )
+
+    def first_of_each(ordered: Column) -> Column:
+        return F.filter(ordered, lambda x, i: (i == 0) | x[key].isNull() | ~F.get(ordered, i - 1)[key].eqNullSafe(x[key]))
+
+    return bind(F.array_sort(items, compare), first_of_each)
+
+
+def record_order() -> Column:
+    """Where a record stands in ingestion order (later is greater), for unique_by."""
+    return F.struct("ingested_at", "source_uri", "source_line")
+
+
+def record_key() -> Column:
+    """A group key naming one bronze record: a nested export record is a trace of its own."""
+    return F.concat_ws("/", F.lit("record"), F.col("ingest_run_id"), F.col("source_uri"), F.col("source_line").cast("string"))
 
 
 def first_record() -> Column:
@@ -410,4 +469,5 @@ def rejected(frame: DataFrame, source_format: str, rules: list[tuple[Column, str
 def checked(candidates: DataFrame) -> DataFrame:
     """Assembled candidates with a `no_content` reject for traces that gave no input, step or output."""
     empty = no_content(F.col("input"), F.col("steps"), F.col("final_output"))
-    return as_candidates(candidates.select("*", *reject_when((empty, NO_CONTENT, "the trace has no input, model call, tool call or output"))))
+    rule = (empty, NO_CONTENT, "the trace has no input, model call, tool call or output")
+    return as_candidates(candidates.select("*", *reject_when(rule)))

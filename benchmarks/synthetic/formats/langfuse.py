@@ -16,8 +16,8 @@ returns them (one line), the others flat: a trace line as `GET /api/public/trace
 from __future__ import annotations
 
 import hashlib
-import json
 
+from benchmarks.synthetic.formats.sdk_payloads import langchain_documents, model_snapshot, openai_tools
 from benchmarks.synthetic.formats.trace_timeline import Timeline, iso, json_or_text, ordered_steps
 
 NAME = "langfuse"
@@ -28,13 +28,6 @@ _CANONICAL_META = ("tenant", "task_type", "task_difficulty", "task_language", "s
 
 def nested_form(traj: dict) -> bool:
     return hashlib.sha256(str(traj["trajectory_id"]).encode("utf-8")).digest()[0] % 2 == 0
-
-
-def _openai_tools(traj: dict) -> list[dict]:
-    return [
-        {"type": "function", "function": {"name": t.get("name"), "description": t.get("description"), "parameters": json_or_text(t.get("parameters"))}}
-        for t in traj.get("tools_available") or []
-    ]
 
 
 def _usage(step: dict) -> dict | None:
@@ -101,9 +94,8 @@ class _Observations:
 def _observations(traj: dict) -> tuple[list[dict], _Observations]:
     obs = _Observations(traj)
     model = traj.get("model") or {}
-    name, version = model.get("name"), model.get("version")
-    snapshot = f"{name}-{version}" if name and version else (version or name)
-    tools = _openai_tools(traj)
+    name, snapshot = model.get("name"), model_snapshot(model)
+    tools = openai_tools(traj)
     history: list[dict] = []
     if traj.get("system_prompt"):
         history.append({"role": "system", "content": traj["system_prompt"]})
@@ -112,7 +104,7 @@ def _observations(traj: dict) -> tuple[list[dict], _Observations]:
     docs = list(traj.get("context_docs") or [])
     steps = ordered_steps(traj)
     if docs and not any(s.get("kind") == "retrieval" for s in steps):
-        obs.add("RETRIEVER", "retriever", None, input=None, output=_documents(docs))
+        obs.add("RETRIEVER", "retriever", None, input=None, output=langchain_documents(docs))
         docs = []
     i = 0
     while i < len(steps):
@@ -152,19 +144,12 @@ def _observations(traj: dict) -> tuple[list[dict], _Observations]:
         if kind == "tool":
             _tool(obs, step)
         elif kind == "retrieval":
-            obs.add("RETRIEVER", "retriever", step, input={"query": step.get("content")}, output=_documents(docs))
+            obs.add("RETRIEVER", "retriever", step, input={"query": step.get("content")}, output=langchain_documents(docs))
             docs = []
         elif kind == "message":
             history.append({"role": "user", "content": step.get("content")})
         i += 1
     return obs.items, obs
-
-
-def _documents(docs: list[dict]) -> list[dict]:
-    return [
-        {"page_content": d.get("content"), "metadata": {"id": d.get("doc_id"), "source": d.get("source"), "score": d.get("score")}, "type": "Document"}
-        for d in docs
-    ]
 
 
 def _tool(obs: _Observations, step: dict) -> None:

@@ -18,12 +18,15 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
+from benchmarks.synthetic.formats.sdk_payloads import langchain_documents, model_snapshot, openai_tools
 from benchmarks.synthetic.formats.trace_timeline import Timeline, json_or_text, ordered_steps
 
 NAME = "langsmith"
 PROJECT_ID = "0b9a5c3e-6f1d-4c2a-9e77-3d1f0a2b4c5d"
 RUNTIME = {"sdk": "langsmith-py", "sdk_version": "0.3.45", "library": "langchain-core", "runtime": "python"}
-_CANONICAL_META = ("trajectory_id", "thread_id", "user_id", "tenant", "source_kind", "revision_id", "task_type", "task_difficulty", "task_language", "status")
+_CANONICAL_META = (
+    "trajectory_id", "thread_id", "user_id", "tenant", "source_kind", "revision_id", "task_type", "task_difficulty", "task_language", "status",
+)
 
 
 def nested_form(traj: dict) -> bool:
@@ -88,21 +91,10 @@ class _Runs:
         return run
 
 
-def _documents(docs: list[dict]) -> list[dict]:
-    return [
-        {"page_content": d.get("content"), "metadata": {"id": d.get("doc_id"), "source": d.get("source"), "score": d.get("score")}, "type": "Document"}
-        for d in docs
-    ]
-
-
 def _children(traj: dict, runs: _Runs) -> None:
     model = traj.get("model") or {}
-    name, version = model.get("name"), model.get("version")
-    snapshot = f"{name}-{version}" if name and version else (version or name)
-    tools = [
-        {"type": "function", "function": {"name": t.get("name"), "description": t.get("description"), "parameters": json_or_text(t.get("parameters"))}}
-        for t in traj.get("tools_available") or []
-    ]
+    name, snapshot = model.get("name"), model_snapshot(model)
+    tools = openai_tools(traj)
     history: list[dict] = []
     if traj.get("system_prompt"):
         history.append(_lc("SystemMessage", content=traj["system_prompt"], type="system"))
@@ -111,7 +103,7 @@ def _children(traj: dict, runs: _Runs) -> None:
     docs = list(traj.get("context_docs") or [])
     steps = ordered_steps(traj)
     if docs and not any(s.get("kind") == "retrieval" for s in steps):
-        runs.add("retriever", "Retriever", None, outputs={"documents": _documents(docs)})
+        runs.add("retriever", "Retriever", None, outputs={"documents": langchain_documents(docs)})
         docs = []
     i = 0
     while i < len(steps):
@@ -164,7 +156,7 @@ def _children(traj: dict, runs: _Runs) -> None:
         if kind == "tool":
             _tool(runs, step)
         elif kind == "retrieval":
-            runs.add("retriever", "Retriever", step, inputs={"query": step.get("content")}, outputs={"documents": _documents(docs)})
+            runs.add("retriever", "Retriever", step, inputs={"query": step.get("content")}, outputs={"documents": langchain_documents(docs)})
             docs = []
         elif kind == "message":
             history.append(_lc("HumanMessage", content=step.get("content"), type="human"))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from benchmarks.synthetic.formats.sdk_payloads import model_snapshot
 from benchmarks.synthetic.formats.trace_timeline import Timeline, json_or_text, ordered_steps, unix_nanos
 
 NAME = "otel_genai"
@@ -21,6 +22,11 @@ SCOPE = {"name": "opentelemetry.instrumentation.genai", "version": "0.3b0"}
 SPAN_KIND_INTERNAL = 1
 SPAN_KIND_CLIENT = 3
 STATUS_ERROR = 2
+
+
+def _json(value: Any) -> str:
+    """JSON text for message attributes; non-ASCII kept as is, so text stays verbatim in the line."""
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _value(value: Any) -> dict:
@@ -79,11 +85,10 @@ class _Trace:
 
 
 def _model_attributes(model: dict) -> dict:
-    name, version = model.get("name"), model.get("version")
     return {
         "gen_ai.provider.name": model.get("provider"),
-        "gen_ai.request.model": name,
-        "gen_ai.response.model": f"{name}-{version}" if name and version else (version or name),
+        "gen_ai.request.model": model.get("name"),
+        "gen_ai.response.model": model_snapshot(model),
     }
 
 
@@ -91,7 +96,7 @@ def _tool_definitions(traj: dict) -> str | None:
     tools = traj.get("tools_available") or []
     if not tools:
         return None
-    return json.dumps(
+    return _json(
         [{"type": "function", "name": t.get("name"), "description": t.get("description"), "parameters": json_or_text(t.get("parameters"))} for t in tools]
     )
 
@@ -122,7 +127,7 @@ def render(traj: dict) -> list[dict]:
     start = unix_nanos(trace.timeline.start)
     root_id = trace.span_id()
     system = traj.get("system_prompt")
-    instructions = json.dumps([{"type": "text", "content": system}]) if system else None
+    instructions = _json([{"type": "text", "content": system}]) if system else None
     definitions = _tool_definitions(traj)
     history: list[dict] = [_text_message("user", traj["input"])] if traj.get("input") else []
     children: list[dict] = []
@@ -146,7 +151,8 @@ def render(traj: dict) -> list[dict]:
             for call in calls:
                 children.append(_tool_span(trace, root_id, call))
                 tool = call.get("tool") or {}
-                history.append({"role": "tool", "parts": [{"type": "tool_call_response", "id": tool.get("call_id"), "response": tool.get("result") if tool.get("result") is not None else tool.get("error")}]})
+                reply = tool.get("result") if tool.get("result") is not None else tool.get("error")
+                history.append({"role": "tool", "parts": [{"type": "tool_call_response", "id": tool.get("call_id"), "response": reply}]})
             i = j
             continue
         if kind == "tool":
@@ -171,8 +177,8 @@ def render(traj: dict) -> list[dict]:
         "gen_ai.usage.output_tokens": meta.get("tokens_out"),
         "gen_ai.usage.cost": meta.get("cost_usd"),
         "gen_ai.system_instructions": instructions,
-        "gen_ai.input.messages": json.dumps([_text_message("user", traj["input"])]) if traj.get("input") else None,
-        "gen_ai.output.messages": json.dumps([{**_text_message("assistant", traj["final_output"]), "finish_reason": "stop"}]) if traj.get("final_output") else None,
+        "gen_ai.input.messages": _json([_text_message("user", traj["input"])]) if traj.get("input") else None,
+        "gen_ai.output.messages": _json([{**_text_message("assistant", traj["final_output"]), "finish_reason": "stop"}]) if traj.get("final_output") else None,
         "gen_ai.tool.definitions": definitions if not any(s.get("kind") in ("llm", "reasoning") for s in steps) else None,
         "error.type": status if status not in (None, "completed") else None,
         **_trajlake_attributes(traj),
@@ -209,8 +215,8 @@ def _chat_span(trace: _Trace, parent: str, step: dict, calls: list[dict], histor
         "gen_ai.usage.output_tokens": step.get("tokens_out"),
         "gen_ai.response.finish_reasons": [answer["finish_reason"]],
         "gen_ai.system_instructions": instructions,
-        "gen_ai.input.messages": json.dumps(history),
-        "gen_ai.output.messages": json.dumps([answer]),
+        "gen_ai.input.messages": _json(history),
+        "gen_ai.output.messages": _json([answer]),
         "gen_ai.tool.definitions": definitions,
     }
     span = trace.span(f"chat {model.get('name') or ''}".strip(), SPAN_KIND_CLIENT, parent, start, end, attrs)
@@ -239,6 +245,6 @@ def _retrieval_span(trace: _Trace, parent: str, step: dict | None, docs: list[di
     attrs = {
         "gen_ai.operation.name": "retrieval",
         "gen_ai.retrieval.query.text": (step or {}).get("content"),
-        "gen_ai.retrieval.documents": json.dumps(documents) if documents else None,
+        "gen_ai.retrieval.documents": _json(documents) if documents else None,
     }
     return trace.span("retrieval", SPAN_KIND_CLIENT, parent, start, end, attrs)
