@@ -72,11 +72,14 @@ RECOGNIZER_CASES = [
     (ours.ApiKeyRecognizer, "slack xoxb-12345678901-1234567890123-abcdefghijklmnopqrstuvwx ok", "xoxb-12345678901-1234567890123-abcdefghijklmnopqrstuvwx"),
     (ours.BearerTokenRecognizer, "jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9P", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9P"),
     (ours.BearerTokenRecognizer, "Authorization: Bearer 9f8e7d6c5b4a39281706f5e4d3c2b1a0", "9f8e7d6c5b4a39281706f5e4d3c2b1a0"),
+    (ours.BearerTokenRecognizer, "Our admin token is Xq7LmP2wRt9ZkA4vB8nC1dE6fG3hJ5sY if needed", "Xq7LmP2wRt9ZkA4vB8nC1dE6fG3hJ5sY"),
     (ours.PrivateKeyRecognizer, "key:\n-----BEGIN RSA PRIVATE KEY-----\nMIIEow\nAbc==\n-----END RSA PRIVATE KEY-----\nend", "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\nAbc==\n-----END RSA PRIVATE KEY-----"),
     (ours.PasswordRecognizer, "dsn postgres://app:S3cr3t!pw@db.internal:5432/orders", "S3cr3t!pw"),
     (ours.PasswordRecognizer, "Server=db;User Id=sa;Password=Tr0ub4dor;Encrypt=true", "Tr0ub4dor"),
     (ours.PasswordRecognizer, "I forgot my password. I think it was Winter6041*38ny, can you check?", "Winter6041*38ny"),
     (ours.OfflineEmailRecognizer, "Reply to ops.team@example.org please", "ops.team@example.org"),
+    (ours.PersonCueRecognizer, "Name on card: Priya Rodriguez. Charge it again.", "Priya Rodriguez"),
+    (ours.PersonCueRecognizer, "Kind regards,\nKwame Mensah", "Kwame Mensah"),
 ]
 NEGATIVE_CASES = [
     (ours.StreetAddressRecognizer, "I have 3 cats and 2 dogs on the street."),
@@ -90,6 +93,7 @@ NEGATIVE_CASES = [
     (ours.PasswordRecognizer, "see https://example.com/docs and mailto:ops@example.com"),
     (ours.PasswordRecognizer, "I sent a password reset link; it expires in 30 minutes."),
     (ours.OfflineEmailRecognizer, "postgres://etl:Falcon116-Fcdf@orders-db.example.com/orders"),  # a password, not an email
+    (ours.PersonCueRecognizer, "product name: MacBook Pro, tool name: search_kb, Dear team"),
 ]
 
 
@@ -190,6 +194,13 @@ def test_json_stays_json_with_keys_kept_and_sensitive_values_replaced(conf, anal
     assert out["notes"] == ["call <PHONE_NUMBER_1>"]
     assert (out["limit"], out["active"]) == (25, True)
     assert (tool["result"], tool["error"]) == ("[1, 2, 3]", "timeout")
+
+
+def test_json_values_are_analysed_behind_their_key(conf, analyzer):
+    result = json.dumps({"items": [{"name": "mechanical keyboard"}], "customer": {"name": "Amara Sato", "note": "Call Amara today"}})
+    row = _trajectory(trajectory_id="t1", steps=[_step(0, tool=_tool("{}", result))])
+    out = json.loads(redact_frame(pd.DataFrame([row]), analyzer, conf).iloc[0]["steps"][0]["tool"]["result"])
+    assert out == {"items": [{"name": "mechanical keyboard"}], "customer": {"name": "<PERSON_1>", "note": "Call <PERSON_1> today"}}
 
 
 def test_sensitive_keys_match_by_substring_case_insensitively(conf):

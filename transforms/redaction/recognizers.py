@@ -28,6 +28,7 @@ API_KEY = "API_KEY"
 BEARER_TOKEN = "BEARER_TOKEN"
 PRIVATE_KEY = "PRIVATE_KEY"
 PASSWORD = "PASSWORD"
+PERSON = "PERSON"
 
 _STREET_TYPES = (
     "Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Place|Pl|Way|"
@@ -228,13 +229,13 @@ class ApiKeyRecognizer(PatternRecognizer):
 
 
 class BearerTokenRecognizer(PatternRecognizer):
-    """JWTs anywhere, and the credential after `Bearer` / `Basic` / `token` in auth headers."""
+    """JWTs anywhere, and the credential after `Bearer` / `Basic` / `token` / `token is`."""
 
     PATTERNS = [
         Pattern("jwt", r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}", 0.95),
         Pattern(
             "authorization_header",
-            r"(?i:\b(?:bearer|basic|token)\b[\"']?\s*[:=]?\s*[\"']?)\K(?=[A-Za-z0-9\-._~+/]*\d)[A-Za-z0-9\-._~+/]{16,}=*",
+            r"(?i:\b(?:bearer|basic|token)\b[\"']?\s*(?:[:=]|\bis\b)?\s*[\"']?)\K(?=[A-Za-z0-9\-._~+/]*\d)[A-Za-z0-9\-._~+/]{16,}=*",
             0.85,
         ),
     ]
@@ -305,6 +306,37 @@ class PasswordRecognizer(PatternRecognizer):
         )
 
 
+_NAME = r"\p{Lu}[\p{Ll}'’]+(?:[ -]\p{Lu}[\p{Ll}'’]+){0,3}(?![\p{L}\d_])"
+
+
+class PersonCueRecognizer(PatternRecognizer):
+    """Names right after a cue NER tends to miss them behind: "Name on card: Priya Rodriguez",
+    "Dear Ms Okafor", a bare "name: Amara Sato" (JSON values are analysed as `key: value`)."""
+
+    PATTERNS = [
+        Pattern(
+            "labelled_name",
+            rf"(?i:\b(?:(?:full|first|last|customer|contact|account|card ?holder|holder|sender|recipient)[ _]?)?"
+            rf"name(?: on (?:the )?card)?[\"']?\s*[:=]\s*[\"']?)\K{_NAME}",
+            0.6,
+        ),
+        Pattern(
+            "salutation",
+            rf"(?i:\b(?:dear|attn\.?|regards,?|sincerely,?|cardholder:?)\s+)(?:(?:Mr|Mrs|Ms|Mx|Dr|Prof)\.?\s+)?\K{_NAME}",
+            0.5,
+        ),
+    ]
+
+    def __init__(self, supported_language: str = "en"):
+        super().__init__(
+            supported_entity=PERSON,
+            name="PersonCueRecognizer",
+            patterns=self.PATTERNS,
+            supported_language=supported_language,
+            global_regex_flags=CASE_SENSITIVE,
+        )
+
+
 # One extractor for the whole worker: the PSL snapshot bundled with tldextract, no cache dir,
 # no URL, so nothing ever tries to download the public suffix list (clusters have no network).
 OFFLINE_TLD_EXTRACTOR = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, fallback_to_snapshot=True)
@@ -359,4 +391,5 @@ def custom_recognizers(language: str = "en") -> list[PatternRecognizer]:
         BearerTokenRecognizer(language),
         PrivateKeyRecognizer(language),
         PasswordRecognizer(language),
+        PersonCueRecognizer(language),
     ]

@@ -27,7 +27,7 @@ from schemas.trajectory import TRAJECTORY
 from transforms.redaction import json_values, propagation
 from transforms.redaction.config import RedactionConf
 from transforms.redaction.placeholders import Placeholders
-from transforms.redaction.text_analysis import Span, TextAnalyzer, worker_text_analyzer
+from transforms.redaction.text_analysis import Span, TextAnalyzer, triage, worker_text_analyzer
 
 AUDIT_COLUMN = "redaction_audit"
 REDACTED = StructType(TRAJECTORY.fields + [StructField(AUDIT_COLUMN, ArrayType(AUDIT_ENTRY))])
@@ -81,6 +81,11 @@ class Unit:
     target: Any  # the dict or list holding it
     key: Any
     sensitive_type: str | None = None  # set: replace the whole value as this type
+    context: str = ""  # analysed in front of text: a JSON value's key ("name: Amara Sato")
+
+    @property
+    def analysed(self) -> str:
+        return self.context + self.text
 
 
 @dataclass
@@ -135,16 +140,19 @@ class TrajectoryTexts:
         leaves = json_values.collect_leaves(
             document, json_conf.sensitive_json_keys, json_conf.sensitive_number_min_digits
         )
-        units = [Unit(label, leaf.text, leaf.container, leaf.key, leaf.sensitive_type) for leaf in leaves]
+        units = [
+            Unit(label, leaf.text, leaf.container, leaf.key, leaf.sensitive_type, _key_context(leaf, json_conf))
+            for leaf in leaves
+        ]
         self.units.extend(units)
         self.documents.append((JsonDocument(target, key, document), units))
 
     def texts_to_analyse(self) -> Iterator[str]:
-        return (unit.text for unit in self.units if unit.sensitive_type is None)
+        return (unit.analysed for unit in self.units if unit.sensitive_type is None)
 
     def redact(self, spans: dict[str, tuple[Span, ...]], placeholders: Placeholders) -> Counter:
         """Rewrite every unit in document order; returns counts by (field, entity type, recognizer)."""
-        found = {id(unit): spans.get(unit.text, ()) for unit in self.units if unit.sensitive_type is None}
+        found = {id(unit): _unit_spans(unit, spans) for unit in self.units if unit.sensitive_type is None}
         known = propagation.known_values(
             [(span.entity_type, unit.text[span.start : span.end]) for unit in self.units for span in found.get(id(unit), ())]
             + [(unit.sensitive_type, unit.text) for unit in self.units if unit.sensitive_type is not None],
@@ -202,6 +210,25 @@ def redact_frame(frame: pd.DataFrame, analyzer: TextAnalyzer, conf: RedactionCon
         out[column] = pd.Series([texts.columns[column] for texts in trajectories], index=frame.index, dtype=frame[column].dtype)
     out[AUDIT_COLUMN] = pd.Series(audits, index=frame.index, dtype=object)
     return out
+
+
+def _key_context(leaf: json_values.Leaf, conf: RedactionConf) -> str:
+    """NER reads a bare "Amara Sato" poorly and "name: Amara Sato" well: prose-like JSON values
+    are analysed behind their key (values for the regexes alone are analysed bare)."""
+    if leaf.sensitive_type is None and isinstance(leaf.key, str) and triage(leaf.text, conf.analyzer) == "ner":
+        return f"{leaf.key}: "
+    return ""
+
+
+def _unit_spans(unit: Unit, spans: dict[str, tuple[Span, ...]]) -> tuple[Span, ...]:
+    """The spans of a unit's own text (those found in its analysed form, minus the key context)."""
+    found = spans.get(unit.analysed, ())
+    if not unit.context:
+        return found
+    shift = len(unit.context)
+    return tuple(
+        span._replace(start=max(0, span.start - shift), end=span.end - shift) for span in found if span.end > shift
+    )
 
 
 def _present(value: Any) -> bool:
