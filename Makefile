@@ -16,7 +16,7 @@ RAW    := lakehouse/raw
 help:
 	@echo "make demo   - set up, generate sample logs, run the pipeline on local Spark into ./lakehouse"
 	@echo "make test   - set up and run the test suite"
-	@echo "make bench  - run the benchmarks (results under benchmarks/results/)"
+	@echo "make bench  - run the benchmarks (results under benchmarks/results/, see benchmarks/README.md)"
 
 $(PY):
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] >= (3, 11), "Python 3.11+ needed, found " + sys.version' 
@@ -55,8 +55,15 @@ demo: install jars sample
 test: install-test jars
 	$(BIN)/pytest -q
 
+# The pipeline stages at 1x/2x/4x against their baselines, then the redaction boundary against
+# Presidio's row-wise UDF sample on the silver trajectories the first step normalized from the
+# generator's 1x data, and label derivation against its groupBy floor (each 1x/2x/4x).
+REDACTION_BENCH_ARGS ?= --silver benchmarks/data/lake-10000/operational/silver/trajectories \
+                        --truth benchmarks/data/raw-10000-11/_truth
 bench: install-test jars
 	$(PY) -m benchmarks.run $(BENCH_ARGS)
+	$(PY) -m benchmarks.redaction_bench $(REDACTION_BENCH_ARGS)
+	$(PY) -m benchmarks.label_bench $(LABEL_BENCH_ARGS)
 
 clean:
 	rm -rf lakehouse benchmarks/data spark-warehouse

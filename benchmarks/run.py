@@ -6,6 +6,10 @@ Baselines are plain Spark doing the least a stage must do; `BASELINES` maps a st
 
     .venv/bin/python -m benchmarks.run [--base 10000] [--sizes 1,2,4] [--stages ingest,normalize]
 
+A warm-up pass over a small generated set (`--warmup`, default 1/10 of 1x) runs every stage and
+baseline first and is not reported: without it the first size pays the JVM's JIT and Delta's
+first-use costs and every later size looks sublinear.
+
 Results: a printed table and `benchmarks/results/bench-<time>.json`.
 """
 
@@ -159,7 +163,9 @@ def timed(fn: Callable[[], object]) -> tuple[object, float, MemorySampler]:
     return value, seconds, memory
 
 
-def run_size(spark: SparkSession, base: Settings, size: int, trajectories: int, seed: int, stages: list[str]) -> list[Measurement]:
+def run_size(
+    spark: SparkSession, base: Settings, size: int, trajectories: int, seed: int, stages: list[str], quiet: bool = False
+) -> list[Measurement]:
     raw = generate(trajectories, seed)
     lake_dir = DATA / f"lake-{trajectories}"
     shutil.rmtree(lake_dir, ignore_errors=True)
@@ -181,7 +187,8 @@ def run_size(spark: SparkSession, base: Settings, size: int, trajectories: int, 
                 {k: v for k, v in result.detail.items() if isinstance(v, (int, float, str))},
             )
         )
-        print(_row(results[-1]), flush=True)
+        if not quiet:
+            print(_row(results[-1]), flush=True)
     return results
 
 
@@ -224,6 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="1,2,4")
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--stages", default="", help="comma-separated (default: every built stage)")
+    parser.add_argument("--warmup", type=int, default=None, help="trajectories of the unreported warm-up pass (default: base/10, 0: none)")
     parser.add_argument("--conf-file")
     parser.add_argument("--set", dest="assignments", action="append", default=[])
     args = parser.parse_args(argv)
@@ -232,6 +240,10 @@ def main(argv: list[str] | None = None) -> int:
     stages = [s for s in (args.stages.split(",") if args.stages else base["pipeline.stages"]) if is_built(s)]
     sizes = [int(s) for s in args.sizes.split(",")]
     spark = build_spark(base)
+    warmup = max(200, args.base // 10) if args.warmup is None else args.warmup
+    if warmup:
+        print(f"warm-up: every stage once on {warmup:,} trajectories (not reported)", flush=True)
+        run_size(spark, base, 0, warmup, args.seed, stages, quiet=True)
     print(HEADER)
     results: list[Measurement] = []
     for size in sizes:
@@ -241,6 +253,7 @@ def main(argv: list[str] | None = None) -> int:
         "when": datetime.now(timezone.utc).isoformat(),
         "base_trajectories": args.base,
         "sizes": sizes,
+        "warmup_trajectories": warmup,
         "cores": os.cpu_count(),
         "measurements": [dict(asdict(m), ratio_to_baseline=m.ratio) for m in results],
         "scaling": scaling(results),
