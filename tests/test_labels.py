@@ -352,6 +352,18 @@ def test_job_handles_late_orphan_and_duplicate_feedback_across_runs(spark, lake,
     assert (retry.rows_in, retry.detail["runs"]) == (3, 1)
     assert state() == before
 
+    # A conf change (humans now outrank verifiers) touches no label until --relabel-all.
+    humans_first = fresh_settings.with_overrides({"labels.precedence": ["human", "verifier", "judge", "implicit"]})
+    assert label.run(spark, humans_first, args).rows_out == 0
+    assert outcomes(lake)["t1"] == ("failure", "verifier", True, 2)
+    relabeled = label.run(spark, humans_first, argparse.Namespace(relabel_all=True))
+    assert (relabeled.rows_in, relabeled.rows_out) == (0, 3)
+    assert outcomes(lake) == {
+        "t1": ("success", "human", True, 2),
+        "t2": ("success", "verifier", False, 1),
+        "t3": ("unlabeled", None, False, 0),
+    }
+
 
 def test_agreement_is_computed_per_signal_mix_over_decided_labels(spark):
     truth = spark.createDataFrame(
