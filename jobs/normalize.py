@@ -5,6 +5,11 @@ Records no adapter accepts, or that fail the schema, go to quarantine with their
 trajectory id seen twice keeps one row (the first ingested) and records the others in
 silver.duplicates. Only ingest runs not yet in silver.normalize_log are read, so reruns add
 nothing; rows of a run that crashed before logging are removed and redone.
+
+Late records: a trace whose records arrive over several ingest runs is assembled again, from
+all of them, when a later run brings more (see `earlier_records`); the re-assembled trajectory
+replaces the silver row when its content changed (`extended`) and is not a duplicate. A batch
+that alone re-exports the whole trace is still an `already_in_silver` duplicate.
 """
 
 from __future__ import annotations
@@ -21,12 +26,13 @@ from jobs.lake import Lake
 from jobs.runtime import StageResult, log, main_for
 from jobs.settings import Settings
 from schemas.bronze import QUARANTINE, RAW_RECORD
-from schemas.trajectory import DUPLICATE_ID, NORMALIZE_LOG, STEP_KINDS, TRAJECTORY
+from schemas.trajectory import DUPLICATE_ID, LINEAGE_FIELDS, NORMALIZE_LOG, STEP_KINDS, TRACE_KEYS, TRAJECTORY
 from transforms.adapters import adapters
-from transforms.adapters.base import REJECT_DETAIL, REJECT_REASON, SOURCE_FORMAT
+from transforms.adapters.base import INGEST_RUN_ID, REJECT_DETAIL, REJECT_REASON, SOURCE_FORMAT, Adapter
 from transforms.completeness import with_completeness
 from transforms.format_detection import detect_format, to_candidates
-from transforms.trajectory_identity import ID_RANK, KEPT_HASH, rank_by_trajectory_id, with_content_hash
+from transforms.regrouping import FORMAT_KEY, RECORD_ID, grouping, key_index, record_keys, records_with, widen
+from transforms.trajectory_identity import CONTENT_HASH, ID_RANK, KEPT_HASH, rank_by_trajectory_id, with_content_hash
 
 NAME = "normalize"
 UNKNOWN_FORMAT = "unknown_format"
@@ -34,12 +40,38 @@ INVALID_STEP_KIND = "invalid_step_kind"
 DUPLICATE_IN_BATCH = "duplicate_in_batch"
 ALREADY_IN_SILVER = "already_in_silver"
 RECORDS_KEY = "records"  # metadata.extra: how many bronze records a grouped candidate consumed
+TRACE_KEYS_TABLE = "silver.trace_keys"
+
+# What the batch does with each accepted candidate (ACTION column of merge_actions).
+ACTION = "_action"
+INSERT = "insert"
+EXTEND = "extend"  # a re-assembled trace whose content grew: replaces the silver row
+UNCHANGED = "unchanged"  # a re-assembled trace silver already holds as it is
+REASSEMBLED = "_reassembled"
+SILVER_HASH = "_silver_hash"
+DELETE = "_delete"
+
+
+def done_runs(lake: Lake) -> set[str]:
+    return {r[0] for r in lake.read_or_empty("silver.normalize_log", NORMALIZE_LOG).select("ingest_run_id").collect()}
 
 
 def pending_runs(lake: Lake) -> list[str]:
-    done = {r[0] for r in lake.read_or_empty("silver.normalize_log", NORMALIZE_LOG).select("ingest_run_id").collect()}
     bronze_runs = {r[0] for r in lake.read("bronze.trajectories").select("ingest_run_id").distinct().collect()}
-    return sorted(bronze_runs - done)
+    return sorted(bronze_runs - done_runs(lake))
+
+
+def ensure_trace_keys(lake: Lake, all_adapters: list[Adapter]) -> None:
+    """Create silver.trace_keys; a lake normalized before it existed gets it built from the runs
+    already normalized (one read of their bronze, once, in a single commit)."""
+    if lake.exists(TRACE_KEYS_TABLE):
+        return
+    done = sorted(done_runs(lake))
+    if not done:
+        lake.ensure(TRACE_KEYS_TABLE, TRACE_KEYS)
+        return
+    earlier = detect_format(lake.read("bronze.trajectories").where(F.col(INGEST_RUN_ID).isin(done)), all_adapters)
+    lake.append(key_index(record_keys(earlier, all_adapters)), TRACE_KEYS_TABLE)
 
 
 def discard_unfinished(lake: Lake, runs: list[str]) -> None:
@@ -51,6 +83,7 @@ def discard_unfinished(lake: Lake, runs: list[str]) -> None:
         ("silver.trajectories", in_runs),
         ("silver.duplicates", in_runs),
         ("bronze.quarantine", in_runs & (F.col("stage") == NAME)),
+        (TRACE_KEYS_TABLE, in_runs),
     ]:
         if lake.exists(name) and lake.read(name).where(condition).limit(1).count():
             lake.delta(name).delete(condition)
@@ -86,22 +119,146 @@ def quarantine_rows(rejected: DataFrame, bronze: DataFrame, now: datetime) -> Da
     )
 
 
+def earlier_records(lake: Lake, runs: list[str], tagged: DataFrame, batch_keys: DataFrame, all_adapters: list[Adapter]) -> DataFrame | None:
+    """The tagged records to assemble again, this batch's and earlier runs', because a trace
+    they belong to has records in both; None when the batch continues no earlier trace.
+
+    Why an index: bronze grows without bound and holds the raw text, while silver.trace_keys
+    (format, trace key, run; written by every batch) is three short columns per trace and run.
+    A batch that continues no earlier trace costs one small join; one that does reads only the
+    runs involved (whole runs: Delta skips the other runs' files), never the bronze history.
+    The key set is then closed over the records found (an OTLP request can carry several traces,
+    each of which must be whole too); it usually takes one round.
+    """
+    index = lake.read(TRACE_KEYS_TABLE).where(~F.col(INGEST_RUN_ID).isin(runs))
+    wanted = batch_keys.select(*FORMAT_KEY).distinct().join(index, FORMAT_KEY, "left_semi").localCheckpoint()
+    if wanted.isEmpty():
+        return None
+    read: list[str] = []
+    pool, keys = tagged, batch_keys
+    while True:
+        involved = {r[0] for r in index.join(wanted, FORMAT_KEY, "left_semi").select(INGEST_RUN_ID).distinct().collect()}
+        if involved - set(read):
+            read = sorted(involved | set(read))
+            earlier = detect_format(lake.read("bronze.trajectories").where(F.col(INGEST_RUN_ID).isin(read)), all_adapters)
+            pool = tagged.unionByName(earlier)
+            keys = batch_keys.unionByName(record_keys(earlier, all_adapters)).localCheckpoint()
+        wider = widen(keys, wanted).localCheckpoint()
+        if wider.count() == wanted.count():
+            break
+        wanted = wider
+    return pool.join(records_with(keys, wanted), [SOURCE_FORMAT, *RECORD_ID], "left_semi")
+
+
+def consumed(candidates: DataFrame) -> int:
+    """How many bronze records the candidates account for."""
+    return candidates.select(F.sum(F.coalesce(F.col("metadata.extra")[RECORDS_KEY].cast("long"), F.lit(1)))).head()[0] or 0
+
+
+def merge_actions(ranked: DataFrame) -> DataFrame:
+    """ACTION of each ranked candidate: insert (new id), extend / unchanged (a trace that earlier
+    runs' records were assembled into again: replaces the silver row when its content changed),
+    duplicate_in_batch, already_in_silver."""
+    first = F.col(ID_RANK) == 1
+    in_silver = F.col(SILVER_HASH).isNotNull()
+    action = (
+        F.when(~first, F.lit(DUPLICATE_IN_BATCH))
+        .when(~in_silver, F.lit(INSERT))
+        .when(F.col(REASSEMBLED) & (F.col(CONTENT_HASH) != F.col(SILVER_HASH)), F.lit(EXTEND))
+        .when(F.col(REASSEMBLED), F.lit(UNCHANGED))
+        .otherwise(F.lit(ALREADY_IN_SILVER))
+    )
+    return ranked.withColumn(ACTION, action)
+
+
+def with_renames(ranked: DataFrame, superseded: DataFrame) -> tuple[DataFrame, DataFrame]:
+    """A trace's trajectory id can change as it grows: OTel's trajlake.trajectory_id attribute and
+    a LangSmith root's metadata come with the root span or run, often exported last. The silver
+    row the earlier records made (`superseded`: silver rows whose first record was assembled
+    again) and the grown trajectory share that first record; when the grown one is inserted
+    under another id it replaces that row (extend). Returns the ranked rows with those inserts
+    marked extend, and the (trajectory_id) of the silver rows they replace."""
+    lineage = [SOURCE_FORMAT, *RECORD_ID]
+    gone = superseded.join(ranked.select("trajectory_id"), "trajectory_id", "left_anti")
+    grown = ranked.where(F.col(REASSEMBLED) & (F.col(ACTION) == INSERT)).select(*lineage).distinct()
+    renamed = grown.join(gone, lineage, "left_semi").withColumn("_renamed", F.lit(True))
+    stale = gone.join(renamed, lineage, "left_semi").select("trajectory_id").distinct()
+    marked = ranked.join(renamed, lineage, "left").withColumn(
+        ACTION,
+        F.when(F.coalesce(F.col("_renamed"), F.lit(False)) & F.col(REASSEMBLED) & (F.col(ACTION) == INSERT), F.lit(EXTEND))
+        .otherwise(F.col(ACTION)),
+    )
+    return marked.drop("_renamed"), stale
+
+
+def duplicate_rows(dups: DataFrame, now: datetime) -> DataFrame:
+    return dups.select(
+        "trajectory_id",
+        F.col(ACTION).alias("reason"),
+        (F.col(CONTENT_HASH) == F.coalesce(SILVER_HASH, KEPT_HASH)).alias("same_content"),
+        CONTENT_HASH, SOURCE_FORMAT, "source_uri", "source_line", "ingest_run_id",
+        F.lit(now).cast("timestamp").alias("recorded_at"),
+    )
+
+
+def merge_into_silver(lake: Lake, rows: DataFrame, stale: DataFrame | None) -> None:
+    """One commit: insert new ids, replace the content (not the lineage: the first record's) of
+    extended ones, delete the rows renamed trajectories replace."""
+    fields = TRAJECTORY.fieldNames()
+    lineage = {f.name for f in LINEAGE_FIELDS}
+    source = rows.select(*fields, F.lit(False).alias(DELETE))
+    if stale is not None:
+        source = source.unionByName(
+            stale.select(*[(F.col(f.name) if f.name == "trajectory_id" else F.lit(None).cast(f.dataType)).alias(f.name) for f in TRAJECTORY.fields], F.lit(True).alias(DELETE))
+        )
+    (
+        lake.delta("silver.trajectories").alias("s")
+        .merge(source.alias("n"), "s.trajectory_id = n.trajectory_id")
+        .whenMatchedDelete(condition=f"n.{DELETE}")
+        .whenMatchedUpdate(condition=f"s.{CONTENT_HASH} <> n.{CONTENT_HASH}", set={c: f"n.{c}" for c in fields if c not in lineage})
+        .whenNotMatchedInsert(condition=f"NOT n.{DELETE}", values={c: f"n.{c}" for c in fields})
+        .execute()
+    )
+
+
+def reexported_whole(batch_records: DataFrame, unchanged: DataFrame, existing: DataFrame, batch_adapters: list[Adapter], now: datetime) -> DataFrame:
+    """already_in_silver rows for the traces silver holds unchanged that the batch's own records
+    alone assemble into (a trace exported again in full): a duplicate, as for one-record formats.
+    A batch that only completed a trace (or its redo after a crash) assembles into less."""
+    formats = {r[0] for r in batch_records.select(SOURCE_FORMAT).distinct().collect()}
+    alone = (
+        to_candidates(batch_records, [a for a in batch_adapters if a.name in formats])
+        .transform(validate_steps)
+        .where(F.col(REJECT_REASON).isNull())
+        .transform(with_content_hash)
+    )
+    whole = (
+        alone.join(unchanged, "trajectory_id", "left_semi")
+        .join(existing, "trajectory_id")
+        .where(F.col(CONTENT_HASH) == F.col(SILVER_HASH))
+    )
+    return duplicate_rows(whole.withColumn(ACTION, F.lit(ALREADY_IN_SILVER)).withColumn(KEPT_HASH, F.col(SILVER_HASH)), now)
+
+
 def run(spark: SparkSession, settings: Settings, args: argparse.Namespace) -> StageResult:
     lake = Lake(spark, settings)
     lake.ensure("bronze.trajectories", RAW_RECORD)
     runs = pending_runs(lake)
+    all_adapters = adapters(settings["normalize.mappings"])
     for name, schema in [
         ("silver.trajectories", TRAJECTORY), ("silver.duplicates", DUPLICATE_ID),
         ("silver.normalize_log", NORMALIZE_LOG), ("bronze.quarantine", QUARANTINE),
     ]:
         lake.ensure(name, schema)
+    ensure_trace_keys(lake, all_adapters)
     if not runs:
         return StageResult(0, 0, {"new_runs": 0})
     discard_unfinished(lake, runs)
     now = datetime.now(timezone.utc).replace(tzinfo=None)
-    bronze = lake.read("bronze.trajectories").where(F.col("ingest_run_id").isin(runs))
-    all_adapters = adapters(settings["normalize.mappings"])
+    in_batch = F.col(INGEST_RUN_ID).isin(runs)
+    bronze = lake.read("bronze.trajectories").where(in_batch)
     tagged = detect_format(bronze, all_adapters).persist(StorageLevel.MEMORY_AND_DISK)
+    cached: list[DataFrame] = [tagged]
     try:
         records_in = tagged.count()
         # Only the formats present in this batch: each adapter's plan costs seconds to build.
@@ -112,21 +269,33 @@ def run(spark: SparkSession, settings: Settings, args: argparse.Namespace) -> St
             F.lit(UNKNOWN_FORMAT).alias(REJECT_REASON),
             F.lit("no adapter recognises this record").alias(REJECT_DETAIL),
         )
+        grouped = grouping(batch_adapters)
+        batch_keys = record_keys(tagged, grouped).localCheckpoint() if grouped else None
+        regroup = earlier_records(lake, runs, tagged, batch_keys, all_adapters) if grouped else None
+        # Earlier runs' records of the traces this batch continues are mapped with it, in the same
+        # adapter pass (the groups are closed over keys, so no trace is split between them).
+        earlier = None
+        if regroup is not None:
+            regroup = regroup.persist(StorageLevel.MEMORY_AND_DISK)
+            cached.append(regroup)
+            earlier = regroup.where(~in_batch)
+        mapped = tagged if earlier is None else tagged.unionByName(earlier)
         candidates = (
-            to_candidates(tagged, batch_adapters)
+            to_candidates(mapped, batch_adapters)
             .transform(validate_steps)
+            .withColumn(REASSEMBLED, ~in_batch)  # its first record is an earlier run's
             .persist(StorageLevel.MEMORY_AND_DISK)
         )
-        consumed = candidates.select(
-            F.sum(F.coalesce(F.col("metadata.extra")[RECORDS_KEY].cast("long"), F.lit(1)))
-        ).head()[0] or 0
-        n_unknown = unknown.count()
-        if consumed + n_unknown != records_in:
+        cached.append(candidates)
+        n_consumed, n_unknown = consumed(candidates), unknown.count()
+        n_earlier = 0 if earlier is None else earlier.count()
+        if n_consumed + n_unknown != records_in + n_earlier:
             raise AccountingError(
-                f"normalize accounting failed: {records_in:,} bronze records in, but adapters "
-                f"accounted for {consumed:,} and {n_unknown:,} were unrecognised"
+                f"normalize accounting failed: {records_in:,} bronze records in (and {n_earlier:,} of earlier "
+                f"runs assembled with them), but adapters accounted for {n_consumed:,} and {n_unknown:,} were unrecognised"
             )
-        rejected = candidates.where(F.col(REJECT_REASON).isNotNull())
+        # A reject whose (first) record is an earlier run's was quarantined by that run.
+        rejected = candidates.where(F.col(REJECT_REASON).isNotNull() & in_batch)
         lake.append(
             quarantine_rows(rejected.select("source_uri", "source_line", "ingest_run_id", REJECT_REASON, REJECT_DETAIL).unionByName(unknown), tagged, now),
             "bronze.quarantine",
@@ -139,33 +308,39 @@ def run(spark: SparkSession, settings: Settings, args: argparse.Namespace) -> St
             .transform(rank_by_trajectory_id)
         )
         # Pinned to the version before this batch's merge, so later reads see the same answer.
-        before = lake.version("silver.trajectories")
-        existing = lake.read("silver.trajectories", version=before).select("trajectory_id", F.col("content_hash").alias("_silver_hash"))
-        ranked = accepted.join(existing, "trajectory_id", "left").persist(StorageLevel.MEMORY_AND_DISK)
-        fresh = ranked.where((F.col(ID_RANK) == 1) & F.col("_silver_hash").isNull())
-        lake.delta("silver.trajectories").alias("s").merge(
-            fresh.select(*TRAJECTORY.fieldNames()).alias("n"), "s.trajectory_id = n.trajectory_id"
-        ).whenNotMatchedInsertAll().execute()
-        duplicates = ranked.where((F.col(ID_RANK) > 1) | F.col("_silver_hash").isNotNull()).select(
-            "trajectory_id",
-            F.when(F.col("_silver_hash").isNotNull(), F.lit(ALREADY_IN_SILVER)).otherwise(F.lit(DUPLICATE_IN_BATCH)).alias("reason"),
-            (F.col("content_hash") == F.coalesce("_silver_hash", KEPT_HASH)).alias("same_content"),
-            "content_hash", SOURCE_FORMAT, "source_uri", "source_line", "ingest_run_id",
-            F.lit(now).cast("timestamp").alias("recorded_at"),
-        )
+        silver = lake.read("silver.trajectories", version=lake.version("silver.trajectories"))
+        existing = silver.select("trajectory_id", F.col(CONTENT_HASH).alias(SILVER_HASH))
+        ranked = accepted.join(existing, "trajectory_id", "left").transform(merge_actions)
+        stale = None
+        if regroup is not None:
+            superseded = silver.join(regroup.select(SOURCE_FORMAT, *RECORD_ID), [SOURCE_FORMAT, *RECORD_ID], "left_semi")
+            ranked, stale = with_renames(ranked, superseded.select("trajectory_id", SOURCE_FORMAT, *RECORD_ID))
+        ranked = ranked.persist(StorageLevel.MEMORY_AND_DISK)
+        cached.append(ranked)
+        merge_into_silver(lake, ranked.where(F.col(ACTION).isin(INSERT, EXTEND)), stale)
+        counts = {r[0]: r[1] for r in ranked.groupBy(ACTION).count().collect()}
+        # Duplicates keep this batch's lineage, so a crashed batch's ones are found and redone.
+        duplicates = duplicate_rows(ranked.where(F.col(ACTION).isin(DUPLICATE_IN_BATCH, ALREADY_IN_SILVER) & in_batch), now)
+        if counts.get(UNCHANGED):
+            unchanged = ranked.where(F.col(ACTION) == UNCHANGED).select("trajectory_id")
+            duplicates = duplicates.unionByName(reexported_whole(regroup.where(in_batch), unchanged, existing, batch_adapters, now))
         lake.append(duplicates, "silver.duplicates")
-        n_fresh = fresh.count()
-        n_dup = lake.read("silver.duplicates").where(F.col("ingest_run_id").isin(runs)).count()
+        if grouped:
+            lake.append(key_index(batch_keys), TRACE_KEYS_TABLE)
+        n_fresh, n_extended = counts.get(INSERT, 0), counts.get(EXTEND, 0)
+        n_dup = lake.read("silver.duplicates").where(in_batch).count()
         n_rejected = rejected.count() + n_unknown
-        by_format = {r[0]: r[1] for r in fresh.groupBy(SOURCE_FORMAT).count().collect()}
-        ranked.unpersist()
-        candidates.unpersist()
+        by_format = {r[0]: r[1] for r in ranked.where(F.col(ACTION) == INSERT).groupBy(SOURCE_FORMAT).count().collect()}
     finally:
-        tagged.unpersist()
+        for frame in reversed(cached):
+            frame.unpersist()
     log_rows = [(run_id, records_in, n_fresh, n_dup, n_rejected, now) for run_id in runs]
     lake.append(spark.createDataFrame(log_rows, NORMALIZE_LOG), "silver.normalize_log")
     formats = ",".join(f"{k}:{v}" for k, v in sorted(by_format.items()))
-    return StageResult(records_in, n_fresh, {"duplicates": n_dup, "quarantined": n_rejected, "formats": formats or "-"})
+    return StageResult(
+        records_in, n_fresh,
+        {"duplicates": n_dup, "extended": n_extended, "quarantined": n_rejected, "formats": formats or "-"},
+    )
 
 
 if __name__ == "__main__":

@@ -175,3 +175,14 @@ NORMALIZE_LOG = StructType(
         StructField("normalized_at", TimestampType()),
     ]
 )
+
+# silver.trace_keys: which ingest runs brought records of which trace (group key) of a format
+# whose trajectories span many records, so normalize reads only the earlier runs a new batch's
+# traces continue (see transforms.regrouping).
+TRACE_KEYS = StructType(
+    [
+        StructField("source_format", StringType()),
+        StructField("group_key", StringType()),
+        StructField("ingest_run_id", StringType()),
+    ]
+)

@@ -5,7 +5,9 @@ the bronze rows it recognised into canonical trajectory candidates (`to_trajecto
 candidate that cannot become a trajectory keeps its lineage and carries `reject_reason`, so
 normalize can quarantine it instead of losing it. Adapters of formats that spread one
 trajectory over many records (spans, runs, observations) group them inside to_trajectories;
-their candidate's source_line is the first record's.
+their candidate's source_line is the first record's. Such an adapter also says which group keys
+(trace ids) a raw record belongs to (`group_keys`), so normalize can find the records of a trace
+that earlier ingest runs brought and assemble them with the new ones.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql.types import StringType, StructField, StructType
+from pyspark.sql.types import ArrayType, StringType, StructField, StructType
 
 from schemas.trajectory import LINEAGE_FIELDS, TRAJECTORY_CONTENT_FIELDS
 
@@ -45,11 +47,22 @@ CANDIDATE = StructType(
 
 @dataclass(frozen=True)
 class Adapter:
-    """A source format: its name (the source_format value), its detector and its mapping."""
+    """A source format: its name (the source_format value), its detector and its mapping.
+
+    group_keys (formats that assemble one trajectory from many records): raw record text ->
+    array<string> of the keys to_trajectories groups the record by, empty when the record is a
+    trajectory of its own; records sharing a key must be exactly those that assemble together.
+    """
 
     name: str
     detects: Callable[[Column], Column]
     to_trajectories: Callable[[DataFrame], DataFrame]
+    group_keys: Callable[[Column], Column] | None = None
+
+
+def no_keys() -> Column:
+    """The group_keys of a record that is a trajectory of its own."""
+    return F.array().cast(ArrayType(StringType()))
 
 
 def parse_json(record: Column, schema: StructType) -> Column:

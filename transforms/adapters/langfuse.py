@@ -13,6 +13,8 @@ Two export shapes are read, told apart per record:
   trace line (`GET /api/public/traces`: TraceWithDetails, `observations` as ids), grouped by
   trace id across lines and files; a trace without its trace line still gives a trajectory.
   An observation (or trace line) exported more than once counts once, in its latest export.
+  Lines of a trace that arrive in a later ingest run are assembled with the earlier ones by
+  normalize (`group_keys`).
 
 Mapping (step rules: transforms.adapters.trace_assembly): GENERATION observations are model
 calls (input: a message list or {messages, tools}; output: a message or completion; shapes in
@@ -54,6 +56,7 @@ from transforms.adapters.base import (
     SOURCE_URI,
     WRONG_TYPE,
     Adapter,
+    no_keys,
     parse_json,
 )
 
@@ -211,12 +214,37 @@ def _cost(o: Column) -> Column:
     return F.coalesce(o["costDetails"]["total"], o["calculatedTotalCost"], o["usage"]["totalCost"]).try_cast("double")
 
 
+def _is_observation(p: Column) -> Column:
+    return F.upper(p["type"]).isin(*OBSERVATION_TYPES) & p["startTime"].isNotNull()
+
+
+def _embedded(p: Column) -> Column:
+    """The observations a nested trace carries as objects (a flat trace line lists ids)."""
+    return F.filter(F.coalesce(p["observations"], F.array()), lambda x: F.ltrim(x).startswith("{"))
+
+
+def _trace_key(p: Column) -> Column:
+    return F.when(_is_observation(p), ta.nonblank(p["traceId"])).otherwise(ta.nonblank(p["id"]))
+
+
+# Just enough of a line to find its trace.
+_KEY_FIELDS = StructType([LANGFUSE_RECORD[f] for f in ("id", "traceId", "type", "startTime", "observations")])
+
+
+def group_keys(record: Column) -> Column:
+    """A flat line's trace id; none for a nested trace (one record, one trajectory)."""
+    p = F.from_json(record, _KEY_FIELDS)
+    nested = ~_is_observation(p) & (F.size(_embedded(p)) > 0)
+    key = _trace_key(p)
+    return F.when(nested, no_keys()).when(key.isNotNull(), F.array(key)).otherwise(no_keys())
+
+
 def to_trajectories(records: DataFrame) -> DataFrame:
     p = F.col(_P)
     parsed = records.withColumn(_P, parse_json(F.col(RECORD), LANGFUSE_RECORD))
-    is_observation = F.upper(p["type"]).isin(*OBSERVATION_TYPES) & p["startTime"].isNotNull()
-    embedded = F.filter(F.coalesce(p["observations"], F.array()), lambda x: F.ltrim(x).startswith("{"))
-    trace_key = F.when(is_observation, ta.nonblank(p["traceId"])).otherwise(ta.nonblank(p["id"]))
+    is_observation = _is_observation(p)
+    embedded = _embedded(p)
+    trace_key = _trace_key(p)
     corrupt = p[CORRUPT].isNotNull()
     rejected = ta.rejected(
         parsed.where(corrupt | trace_key.isNull()),
@@ -346,4 +374,4 @@ def _content(trace: Column, observations: Column, ops: Column) -> list[Column]:
     ]
 
 
-ADAPTER = Adapter(NAME, detects, to_trajectories)
+ADAPTER = Adapter(NAME, detects, to_trajectories, group_keys)

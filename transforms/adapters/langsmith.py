@@ -11,7 +11,8 @@ run is its tracing project).
 Two export shapes, told apart per record:
 - flat: one run per line, grouped by trace_id (else the root id that starts dotted_order, else
   the run's own id when it has no parent) across lines and files, ordered by start time then
-  dotted_order; a run exported more than once counts once, in its latest export;
+  dotted_order; a run exported more than once counts once, in its latest export; runs of a trace
+  that arrive in a later ingest run are assembled with the earlier ones by normalize (`group_keys`);
 - nested: a root run with `child_runs` inline, read to NESTED_LEVELS levels with an explicit
   schema (deeper runs are counted in metadata.extra["runs_beyond_depth"], not read).
 
@@ -45,6 +46,7 @@ from transforms.adapters.base import (
     SOURCE_URI,
     WRONG_TYPE,
     Adapter,
+    no_keys,
     parse_json,
 )
 
@@ -238,11 +240,29 @@ def _trace_key(run: Column) -> Column:
     return F.coalesce(ta.nonblank(run["trace_id"]), root_in_order, own_id_if_root)
 
 
+def _nested(run: Column) -> Column:
+    return F.coalesce(F.size(run["child_runs"]) > 0, F.lit(False))
+
+
+# Just enough of a run to find its trace (child_runs only counted).
+_KEY_FIELDS = StructType(
+    [f for f in _RUN_FIELDS if f.name in ("id", "trace_id", "parent_run_id", "dotted_order")]
+    + [StructField("child_runs", ArrayType(StringType()))]
+)
+
+
+def group_keys(record: Column) -> Column:
+    """A flat run's trace key; none for a nested export (one record, one trajectory)."""
+    run = F.from_json(record, _KEY_FIELDS)
+    key = _trace_key(run)
+    return F.when(_nested(run), no_keys()).when(key.isNotNull(), F.array(key)).otherwise(no_keys())
+
+
 def to_trajectories(records: DataFrame) -> DataFrame:
     p = F.col(_P)
     parsed = records.withColumn(_P, parse_json(F.col(RECORD), RUN_RECORD))
     corrupt = p[CORRUPT].isNotNull()
-    nested = F.coalesce(F.size(p["child_runs"]) > 0, F.lit(False))
+    nested = _nested(p)
     key = F.when(nested, F.coalesce(ta.nonblank(p["trace_id"]), ta.nonblank(p["id"]))).otherwise(_trace_key(p))
     rejected = ta.rejected(
         parsed.where(corrupt | key.isNull()),
@@ -374,4 +394,4 @@ def _content(root: Column, runs: Column, ops: Column) -> list[Column]:
     ]
 
 
-ADAPTER = Adapter(NAME, detects, to_trajectories)
+ADAPTER = Adapter(NAME, detects, to_trajectories, group_keys)

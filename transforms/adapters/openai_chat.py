@@ -29,8 +29,8 @@ An agent loop logs one line per LLM call, each request holding the conversation 
 sharing a trajectory id are grouped, the line with the longest conversation is the trajectory,
 the others contribute their usage, cost and times (per call, attributed to the assistant message
 each call produced; a call logged twice counts once) and are counted in
-metadata.extra["records"]. Lines of one trajectory that arrive in different ingest runs are
-normalized apart (the later candidate becomes a duplicate).
+metadata.extra["records"]. Lines of one trajectory that arrive in a later ingest run are
+assembled with the earlier ones by normalize (`group_keys`: the line's trajectory id).
 
 Conventions for what the format has no field for (the renderer in
 benchmarks/synthetic/formats/openai_chat.py writes them, this adapter reads them back): the
@@ -72,6 +72,7 @@ from transforms.adapters.base import (
     WRONG_TYPE,
     Adapter,
     as_candidates,
+    no_keys,
     parse_json,
     reject_when,
 )
@@ -335,14 +336,43 @@ def _status(raw: Column, error: Column, responded: Column) -> Column:
     )
 
 
-def _calls(records: DataFrame) -> DataFrame:
-    """One row per line: its trajectory id, conversation, usage and times, or its reject."""
-    top_meta = F.coalesce(_line("metadata"), F.create_map().cast("map<string,string>"))
-    request_meta = F.coalesce(_line("request.metadata"), F.create_map().cast("map<string,string>"))
-    merged_meta = F.map_concat(
+def _merged_meta(line: Column) -> Column:
+    """Gateway `metadata`, then the keys only `request.metadata` has."""
+    top_meta = F.coalesce(line["metadata"], F.create_map().cast("map<string,string>"))
+    request_meta = F.coalesce(line["request"]["metadata"], F.create_map().cast("map<string,string>"))
+    return F.map_concat(
         top_meta, F.map_filter(request_meta, lambda k, v: ~F.array_contains(F.map_keys(top_meta), k))
     )
-    parsed = records.withColumn(_LINE, parse_json(F.col(RECORD), LINE)).withColumn(_META, merged_meta)
+
+
+def _trajectory_id(line: Column, meta: Column) -> Column:
+    return F.coalesce(
+        *[blank_to_null(c) for c in (
+            line["trajectory_id"], meta[META_TRAJECTORY_ID], line["trace_id"], line["response"]["id"], line["id"],
+        )]
+    )
+
+
+# Just enough of a line to find its trajectory id.
+_KEY_FIELDS = StructType(
+    [LINE[f] for f in ("trajectory_id", "id", "trace_id", "metadata")]
+    + [
+        StructField("request", StructType([_REQUEST["metadata"]])),
+        StructField("response", StructType([_RESPONSE["id"]])),
+    ]
+)
+
+
+def group_keys(record: Column) -> Column:
+    """The line's trajectory id: the lines of an agent loop share it."""
+    line = F.from_json(record, _KEY_FIELDS)
+    key = _trajectory_id(line, _merged_meta(line))
+    return F.when(key.isNotNull(), F.array(key)).otherwise(no_keys())
+
+
+def _calls(records: DataFrame) -> DataFrame:
+    """One row per line: its trajectory id, conversation, usage and times, or its reject."""
+    parsed = records.withColumn(_LINE, parse_json(F.col(RECORD), LINE)).withColumn(_META, _merged_meta(F.col(_LINE)))
 
     request_messages = _line("request.messages")
     reply = F.get(_line("response.choices"), 0)["message"]
@@ -350,11 +380,7 @@ def _calls(records: DataFrame) -> DataFrame:
         request_messages.isNotNull(),
         F.concat(request_messages, F.when(reply.isNotNull(), F.array(reply)).otherwise(F.array().cast(ArrayType(_MESSAGE)))),
     ).otherwise(_line("messages"))
-    trajectory_id = F.coalesce(
-        *[blank_to_null(c) for c in (
-            _line("trajectory_id"), F.col(_META)[META_TRAJECTORY_ID], _line("trace_id"), _line("response.id"), _line("id"),
-        )]
-    )
+    trajectory_id = _trajectory_id(F.col(_LINE), F.col(_META))
     error = F.coalesce(F.get_json_object(_line("error"), "$.message"), _line("error"))
     started = F.coalesce(
         timestamp_of(_line("start_time")), timestamp_of(_line("startTime")), F.timestamp_seconds(_line("response.created"))
@@ -532,4 +558,4 @@ def to_trajectories(records: DataFrame) -> DataFrame:
     )
 
 
-ADAPTER = Adapter(NAME, detects, to_trajectories)
+ADAPTER = Adapter(NAME, detects, to_trajectories, group_keys)

@@ -25,7 +25,8 @@ carry spans of several traces. Spans are grouped by trace id:
   smallest trace id among its spans, so normalize's accounting holds when a request carries
   several traces. A span without trace id in an otherwise good request is rejected on its own
   (`missing_trace_id`, counting no record). A span exported twice (exporter retries) counts once,
-  by span id.
+  by span id. Spans of one trace that arrive in a later ingest run are assembled with the earlier
+  ones by normalize (`group_keys`: the trace ids of a request).
 
 Message attributes recorded as structured AnyValue (kvlist/array) rather than JSON text, and the
 older event-based content capture (`gen_ai.user.message` events), are not read.
@@ -301,6 +302,31 @@ def _trace_id(span: Column) -> Column:
     return ta.nonblank(F.lower(F.trim(span["traceId"])))
 
 
+# Just enough of an export request to read its spans' trace ids.
+_TRACE_IDS = StructType(
+    [StructField("resourceSpans", ArrayType(StructType([StructField("scopeSpans", ArrayType(StructType([
+        StructField("spans", ArrayType(StructType(_strings("traceId"))))
+    ])))])))]
+)
+
+
+def group_keys(record: Column) -> Column:
+    """The trace ids of a request's spans, as _traces groups them."""
+    request = F.from_json(record, _TRACE_IDS)
+    ids = F.flatten(
+        F.transform(
+            F.coalesce(request["resourceSpans"], F.array()),
+            lambda rs: F.flatten(
+                F.transform(
+                    F.coalesce(rs["scopeSpans"], F.array()),
+                    lambda ss: F.transform(F.coalesce(ss["spans"], F.array()), _trace_id),
+                )
+            ),
+        )
+    )
+    return F.array_distinct(F.filter(ids, lambda i: i.isNotNull()))
+
+
 def _record_rejects(parsed: DataFrame) -> DataFrame:
     """Requests that give no trajectory at all: each is one rejected candidate counting its record."""
     corrupt = F.col(f"{_PARSED}.{CORRUPT}").isNotNull()
@@ -455,4 +481,4 @@ def _content(by_rank: Column, ops: Column, agents: Column, trace_attrs: Column) 
     ]
 
 
-ADAPTER = Adapter(NAME, detects, to_trajectories)
+ADAPTER = Adapter(NAME, detects, to_trajectories, group_keys)
