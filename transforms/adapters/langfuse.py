@@ -51,13 +51,12 @@ from transforms.adapters.base import (
     INGEST_RUN_ID,
     INGESTED_AT,
     MISSING_TRAJECTORY_ID,
-    RECORD,
     SOURCE_LINE,
     SOURCE_URI,
     WRONG_TYPE,
     Adapter,
     no_keys,
-    parse_json,
+    with_parsed,
 )
 
 NAME = "langfuse"
@@ -137,14 +136,22 @@ _ITEM = "_item"
 
 
 def detects(record: Column) -> Column:
+    # contains() first: a substring test is far cheaper than a JSON scan of a 10+ KB record, and
+    # writers never escape ASCII key names, so a record without the text has no such key.
     typed = F.upper(F.get_json_object(record, "$.type")).isin(*OBSERVATION_TYPES)
-    observation = typed & F.get_json_object(record, "$.startTime").isNotNull()
+    observation = record.contains('"startTime"') & typed & F.get_json_object(record, "$.startTime").isNotNull()
     trace = (
-        F.get_json_object(record, "$.id").isNotNull()
+        record.contains('"timestamp"')
+        & F.get_json_object(record, "$.id").isNotNull()
         & F.get_json_object(record, "$.timestamp").isNotNull()
-        & (F.get_json_object(record, "$.observations").isNotNull() | F.get_json_object(record, "$.htmlPath").isNotNull())
+        & (
+            (record.contains('"htmlPath"') & F.get_json_object(record, "$.htmlPath").isNotNull())
+            | (record.contains('"observations"') & F.get_json_object(record, "$.observations").isNotNull())
+        )
     )
-    other_format = F.get_json_object(record, "$.run_type").isNotNull() | F.get_json_object(record, "$.resourceSpans").isNotNull()
+    other_format = (record.contains('"run_type"') & F.get_json_object(record, "$.run_type").isNotNull()) | (
+        record.contains('"resourceSpans"') & F.get_json_object(record, "$.resourceSpans").isNotNull()
+    )
     return F.coalesce((observation | trace) & ~other_format, F.lit(False))
 
 
@@ -241,7 +248,7 @@ def group_keys(record: Column) -> Column:
 
 def to_trajectories(records: DataFrame) -> DataFrame:
     p = F.col(_P)
-    parsed = records.withColumn(_P, parse_json(F.col(RECORD), LANGFUSE_RECORD))
+    parsed = with_parsed(records, _P, LANGFUSE_RECORD)
     is_observation = _is_observation(p)
     embedded = _embedded(p)
     trace_key = _trace_key(p)

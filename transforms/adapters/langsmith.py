@@ -41,13 +41,12 @@ from transforms.adapters.base import (
     CORRUPT,
     INGEST_RUN_ID,
     INGESTED_AT,
-    RECORD,
     SOURCE_LINE,
     SOURCE_URI,
     WRONG_TYPE,
     Adapter,
     no_keys,
-    parse_json,
+    with_parsed,
 )
 
 NAME = "langsmith"
@@ -131,7 +130,7 @@ def detects(record: Column) -> Column:
         record.contains('"run_type"')
         & F.get_json_object(record, "$.run_type").isNotNull()
         & F.get_json_object(record, "$.id").isNotNull()
-        & F.get_json_object(record, "$.resourceSpans").isNull(),
+        & ~(record.contains('"resourceSpans"') & F.get_json_object(record, "$.resourceSpans").isNotNull()),
         F.lit(False),
     )
 
@@ -260,7 +259,7 @@ def group_keys(record: Column) -> Column:
 
 def to_trajectories(records: DataFrame) -> DataFrame:
     p = F.col(_P)
-    parsed = records.withColumn(_P, parse_json(F.col(RECORD), RUN_RECORD))
+    parsed = with_parsed(records, _P, RUN_RECORD)
     corrupt = p[CORRUPT].isNotNull()
     nested = _nested(p)
     key = F.when(nested, F.coalesce(ta.nonblank(p["trace_id"]), ta.nonblank(p["id"]))).otherwise(_trace_key(p))

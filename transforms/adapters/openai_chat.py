@@ -63,7 +63,6 @@ from transforms.adapters.base import (
     INGESTED_AT,
     MISSING_TRAJECTORY_ID,
     NO_CONTENT,
-    RECORD,
     REJECT_DETAIL,
     REJECT_REASON,
     SOURCE_FORMAT,
@@ -73,8 +72,8 @@ from transforms.adapters.base import (
     Adapter,
     as_candidates,
     no_keys,
-    parse_json,
     reject_when,
+    with_parsed,
 )
 from transforms.adapters.conversation import (
     ASSISTANT,
@@ -253,8 +252,9 @@ _CALL_ID = "_call_id"  # the call's identity: its response id, else its log line
 
 
 def detects(record: Column) -> Column:
-    logged_call = F.get_json_object(record, "$.request.messages").startswith("[")
-    example = F.get_json_object(record, "$.messages").startswith("[") & F.forall(
+    # contains() guards: a substring test is far cheaper than extracting a messages array.
+    logged_call = record.contains('"request"') & F.get_json_object(record, "$.request.messages").startswith("[")
+    example = record.contains('"messages"') & F.get_json_object(record, "$.messages").startswith("[") & F.forall(
         F.json_object_keys(record), lambda k: k.isin(*EXAMPLE_KEYS)
     )
     return F.coalesce(logged_call, F.lit(False)) | F.coalesce(example, F.lit(False))
@@ -372,7 +372,7 @@ def group_keys(record: Column) -> Column:
 
 def _calls(records: DataFrame) -> DataFrame:
     """One row per line: its trajectory id, conversation, usage and times, or its reject."""
-    parsed = records.withColumn(_LINE, parse_json(F.col(RECORD), LINE)).withColumn(_META, _merged_meta(F.col(_LINE)))
+    parsed = with_parsed(records, _LINE, LINE).withColumn(_META, _merged_meta(F.col(_LINE)))
 
     request_messages = _line("request.messages")
     reply = F.get(_line("response.choices"), 0)["message"]

@@ -44,12 +44,11 @@ from transforms.adapters.base import (
     CORRUPT,
     INGEST_RUN_ID,
     INGESTED_AT,
-    RECORD,
     SOURCE_LINE,
     SOURCE_URI,
     WRONG_TYPE,
     Adapter,
-    parse_json,
+    with_parsed,
 )
 
 NAME = "otel_genai"
@@ -345,7 +344,7 @@ def _record_rejects(parsed: DataFrame) -> DataFrame:
 
 def to_trajectories(records: DataFrame) -> DataFrame:
     parsed = (
-        records.withColumn(_PARSED, parse_json(F.col(RECORD), EXPORT_REQUEST))
+        with_parsed(records, _PARSED, EXPORT_REQUEST)
         .withColumn(_SPANS, _spans_of(F.col(_PARSED)))
         .withColumn(_OWNER, F.array_min(F.transform(F.col(_SPANS), lambda s: _trace_id(s["span"]))))
     )
