@@ -12,13 +12,14 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import StructField, StructType, VariantType
 
 from benchmarks.synthetic.formats import langfuse as renderer
-from tests.raw_files import native_record
 from tests.trace_roundtrip import (
+    accepted,
     comparable,
+    detection_by_folder,
     fixture_frame,
     fixture_lines,
-    folder_of,
     generated_trajectories,
+    only_own_folder,
     sample_trajectory,
     step_times,
 )
@@ -55,23 +56,12 @@ def candidates(all_candidates):
     return [c for c in all_candidates if c["source_uri"] != ROUND_TRIP_URI]
 
 
-def _accepted(candidates, trajectory_id):
-    [found] = [c for c in candidates if c["trajectory_id"] == trajectory_id and c["reject_reason"] is None]
-    return found
-
-
 def test_detects_its_own_records_and_no_others(spark):
-    folders = sorted(p for p in FORMATS.iterdir() if p.is_dir())
-    native = [(json.dumps(native_record("t-1")), "file:///fixtures/native_sample/native.jsonl")]
-    rows = fixture_frame(spark, *folders, extra_rows=native).select("source_uri", langfuse.detects(F.col("record"))).collect()
-    seen: dict[str, set] = {}
-    for uri, detected in rows:
-        seen.setdefault(folder_of(uri), set()).add(detected)
-    assert seen == {name: {name == OWN.name} for name in [f.name for f in folders] + ["native_sample"]}
+    assert detection_by_folder(spark, langfuse.detects) == only_own_folder(OWN.name)
 
 
 def test_nested_trace_with_its_observations(candidates):
-    traj = _accepted(candidates, NESTED_TRACE)
+    traj = accepted(candidates, NESTED_TRACE)
     assert traj["source_uri"].endswith("trace_full.jsonl") and traj["source_line"] == 1
     assert (traj["session_id"], traj["user_id"], traj["tenant"]) == ("chat-5521", "cust-0932", "shopco")
     assert traj["agent"] == {"name": "support-agent", "version": "v3.2.0"}
@@ -97,7 +87,7 @@ def test_nested_trace_with_its_observations(candidates):
 
 
 def test_flat_export_is_grouped_by_trace_across_files(candidates):
-    traj = _accepted(candidates, FLAT_TRACE)
+    traj = accepted(candidates, FLAT_TRACE)
     assert traj["metadata"]["extra"][RECORDS_KEY] == "4"  # the trace line and three observation lines
     assert traj["source_uri"].endswith("observations_list.jsonl") and traj["source_line"] == 1
     assert traj["agent"] == {"name": "calc-bot", "version": "7"} and traj["user_id"] == "u-311" and traj["task"]["type"] == "math"
@@ -109,7 +99,7 @@ def test_flat_export_is_grouped_by_trace_across_files(candidates):
     assert answer["content"] == traj["final_output"] == "15% of 2,340 is 351."
     assert [t["name"] for t in traj["tools_available"]] == ["calculator"]
     assert (traj["metadata"]["latency_ms"], traj["metadata"]["cost_usd"]) == (1420, 0.000858)
-    lone = _accepted(candidates, "lone-7d1e")  # its trace line was never exported
+    lone = accepted(candidates, "lone-7d1e")  # its trace line was never exported
     assert lone["input"] == "Translate 'good morning' to French." and lone["final_output"] == "Bonjour."
 
 

@@ -12,13 +12,14 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import ArrayType, StructField, StructType, VariantType
 
 from benchmarks.synthetic.formats import langsmith as renderer
-from tests.raw_files import native_record
 from tests.trace_roundtrip import (
+    accepted,
     comparable,
+    detection_by_folder,
     fixture_frame,
     fixture_lines,
-    folder_of,
     generated_trajectories,
+    only_own_folder,
     sample_trajectory,
     step_times,
 )
@@ -68,23 +69,12 @@ def candidates(all_candidates):
     return [c for c in all_candidates if c["source_uri"] not in (ROUND_TRIP_URI, DEEP_URI)]
 
 
-def _accepted(candidates, trajectory_id):
-    [found] = [c for c in candidates if c["trajectory_id"] == trajectory_id and c["reject_reason"] is None]
-    return found
-
-
 def test_detects_its_own_records_and_no_others(spark):
-    folders = sorted(p for p in FORMATS.iterdir() if p.is_dir())
-    native = [(json.dumps(native_record("t-1")), "file:///fixtures/native_sample/native.jsonl")]
-    rows = fixture_frame(spark, *folders, extra_rows=native).select("source_uri", langsmith.detects(F.col("record"))).collect()
-    seen: dict[str, set] = {}
-    for uri, detected in rows:
-        seen.setdefault(folder_of(uri), set()).add(detected)
-    assert seen == {name: {name == OWN.name} for name in [f.name for f in folders] + ["native_sample"]}
+    assert detection_by_folder(spark, langsmith.detects) == only_own_folder(OWN.name)
 
 
 def test_nested_langgraph_trace(candidates):
-    traj = _accepted(candidates, NESTED_TRACE)
+    traj = accepted(candidates, NESTED_TRACE)
     assert traj["source_uri"].endswith("runs_nested.jsonl") and traj["metadata"]["extra"][RECORDS_KEY] == "1"
     assert (traj["session_id"], traj["user_id"], traj["tenant"]) == ("thr-204", "dev-17", "oss-tools")
     assert traj["agent"] == {"name": "LangGraph", "version": "agent-2026.10.2"}
@@ -111,7 +101,7 @@ def test_nested_langgraph_trace(candidates):
 
 
 def test_flat_runs_are_grouped_by_trace(candidates):
-    traj = _accepted(candidates, FLAT_TRACE)
+    traj = accepted(candidates, FLAT_TRACE)
     assert traj["metadata"]["extra"][RECORDS_KEY] == "4" and traj["source_line"] == 1
     assert (traj["session_id"], traj["user_id"], traj["task"]["type"]) == ("c-88", "u-5", "currency")
     assert traj["model"] == {"provider": "openai", "name": "gpt-4o-mini", "version": "2024-07-18"}

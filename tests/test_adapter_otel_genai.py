@@ -13,13 +13,14 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import ArrayType, MapType, StringType, StructField, StructType
 
 from benchmarks.synthetic.formats import otel_genai as renderer
-from tests.raw_files import native_record
 from tests.trace_roundtrip import (
+    accepted,
     comparable,
+    detection_by_folder,
     fixture_frame,
     fixture_lines,
-    folder_of,
     generated_trajectories,
+    only_own_folder,
     sample_trajectory,
     step_times,
 )
@@ -55,23 +56,12 @@ def candidates(all_candidates):
     return [c for c in all_candidates if c["source_uri"] != ROUND_TRIP_URI]
 
 
-def _accepted(candidates, trajectory_id):
-    [found] = [c for c in candidates if c["trajectory_id"] == trajectory_id and c["reject_reason"] is None]
-    return found
-
-
 def test_detects_its_own_records_and_no_others(spark):
-    folders = sorted(p for p in FORMATS.iterdir() if p.is_dir())
-    native = [(json.dumps(native_record("t-1")), "file:///fixtures/native_sample/native.jsonl")]
-    rows = fixture_frame(spark, *folders, extra_rows=native).select("source_uri", otel_genai.detects(F.col("record"))).collect()
-    seen: dict[str, set] = {}
-    for uri, detected in rows:
-        seen.setdefault(folder_of(uri), set()).add(detected)
-    assert seen == {name: {name == OWN.name} for name in [f.name for f in folders] + ["native_sample"]}
+    assert detection_by_folder(spark, otel_genai.detects) == only_own_folder(OWN.name)
 
 
 def test_agent_trace_spread_over_two_requests_becomes_one_trajectory(candidates):
-    traj = _accepted(candidates, TRACE_A)
+    traj = accepted(candidates, TRACE_A)
     assert traj["source_uri"].endswith("agent_traces.jsonl") and traj["source_line"] == 1
     assert traj["session_id"] == "conv_5j66UpCpwteGg4YSxUnt7lPY" and traj["user_id"] == "user-8842"
     assert traj["agent"] == {"name": "travel-assistant", "version": "2.3.1"}
@@ -99,7 +89,7 @@ def test_agent_trace_spread_over_two_requests_becomes_one_trajectory(candidates)
 
 
 def test_legacy_attributes_and_a_request_shared_by_two_traces(candidates):
-    traj = _accepted(candidates, TRACE_B)
+    traj = accepted(candidates, TRACE_B)
     assert traj["model"] == {"provider": "anthropic", "name": "claude-3-5-sonnet", "version": "20241022"}
     assert traj["session_id"] == "sess-77" and traj["agent"]["name"] == "explainer"
     assert traj["system_prompt"] == "Answer briefly." and traj["input"] == "Explain OpenTelemetry in one sentence."
@@ -122,7 +112,7 @@ def test_rejects_have_their_reasons_and_every_line_is_accounted_for(candidates):
     counted = sum(int(c["metadata"]["extra"]["records"]) for c in candidates)  # what normalize sums
     lines = sum(len(fixture_lines(p)) for p in OWN.glob("*.jsonl"))
     assert counted == lines == 8
-    shared = _accepted(candidates, "5b8efff798038103d269b633813fc60c")  # line 4: a good span beside one without traceId
+    shared = accepted(candidates, "5b8efff798038103d269b633813fc60c")  # line 4: a good span beside one without traceId
     assert shared["final_output"] == "Hi!" and shared["metadata"]["extra"]["records"] == "1"
 
 

@@ -13,8 +13,12 @@ from __future__ import annotations
 import json
 import random
 from datetime import datetime, timezone
+from pathlib import Path
+
+from pyspark.sql import functions as F
 
 from schemas.bronze import RAW_RECORD
+from tests.raw_files import native_record
 
 INGESTED_AT = datetime(2026, 11, 2, 8, 0, 0)
 
@@ -49,6 +53,32 @@ def fixture_frame(spark, *folders, extra_rows: list[tuple] = ()):
 
 def folder_of(uri: str) -> str:
     return uri.split("/")[-2]
+
+
+FORMAT_FIXTURES = Path(__file__).parent / "fixtures" / "formats"
+NATIVE_SAMPLE = "native_sample"
+
+
+def detection_by_folder(spark, detects) -> dict[str, set]:
+    """What a detector says of each fixture folder's records (and of a native record): a
+    detector should say True for its own folder only."""
+    folders = sorted(p for p in FORMAT_FIXTURES.iterdir() if p.is_dir())
+    native = [(json.dumps(native_record("t-1")), f"file:///fixtures/{NATIVE_SAMPLE}/native.jsonl")]
+    seen: dict[str, set] = {}
+    for uri, detected in fixture_frame(spark, *folders, extra_rows=native).select("source_uri", detects(F.col("record"))).collect():
+        seen.setdefault(folder_of(uri), set()).add(detected)
+    return seen
+
+
+def only_own_folder(own: str) -> dict[str, set]:
+    names = [p.name for p in FORMAT_FIXTURES.iterdir() if p.is_dir()] + [NATIVE_SAMPLE]
+    return {name: {name == own} for name in names}
+
+
+def accepted(candidates: list[dict], trajectory_id: str) -> dict:
+    """The one accepted candidate of a trajectory id."""
+    [found] = [c for c in candidates if c["trajectory_id"] == trajectory_id and c["reject_reason"] is None]
+    return found
 
 
 def _instant(value):
