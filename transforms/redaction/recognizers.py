@@ -63,7 +63,26 @@ _EU_STREET = (
 _PO_BOX = r"\bP\.?\s?O\.?\s+Box\s+\d{1,6}\b"
 
 
-class StreetAddressRecognizer(PatternRecognizer):
+class _OurPatterns(PatternRecognizer):
+    """A recognizer of ours: its ENTITY, PATTERNS and CONTEXT as class attributes, named after
+    its class (the name the audit records), regexes case-sensitive unless a pattern says (?i:)."""
+
+    ENTITY: str
+    PATTERNS: list[Pattern]
+    CONTEXT: list[str] | None = None
+
+    def __init__(self, supported_language: str = "en"):
+        super().__init__(
+            supported_entity=self.ENTITY,
+            name=type(self).__name__,
+            patterns=self.PATTERNS,
+            context=self.CONTEXT,
+            supported_language=supported_language,
+            global_regex_flags=CASE_SENSITIVE,
+        )
+
+
+class StreetAddressRecognizer(_OurPatterns):
     """House number + street (+ unit, city, state, ZIP), US and common European layouts."""
 
     PATTERNS = [
@@ -73,18 +92,10 @@ class StreetAddressRecognizer(PatternRecognizer):
     ]
     CONTEXT = ["address", "street", "live", "lives", "ship", "deliver", "mail", "located", "home"]
 
-    def __init__(self, supported_language: str = "en"):
-        super().__init__(
-            supported_entity=STREET_ADDRESS,
-            name="StreetAddressRecognizer",
-            patterns=self.PATTERNS,
-            context=self.CONTEXT,
-            supported_language=supported_language,
-            global_regex_flags=CASE_SENSITIVE,
-        )
+    ENTITY = STREET_ADDRESS
 
 
-class PostalCodeRecognizer(PatternRecognizer):
+class PostalCodeRecognizer(_OurPatterns):
     """Postal codes in forms specific enough to stand alone (UK, Canada, US ZIP after a state)."""
 
     PATTERNS = [
@@ -102,18 +113,10 @@ class PostalCodeRecognizer(PatternRecognizer):
     ]
     CONTEXT = ["zip", "postcode", "postal", "post code", "address"]
 
-    def __init__(self, supported_language: str = "en"):
-        super().__init__(
-            supported_entity=POSTAL_CODE,
-            name="PostalCodeRecognizer",
-            patterns=self.PATTERNS,
-            context=self.CONTEXT,
-            supported_language=supported_language,
-            global_regex_flags=CASE_SENSITIVE,
-        )
+    ENTITY = POSTAL_CODE
 
 
-class InternationalPhoneRecognizer(PatternRecognizer):
+class InternationalPhoneRecognizer(_OurPatterns):
     """Phone numbers in international (+CC / 00CC) and North American layouts.
 
     A regex proposes a candidate; `phonenumbers` keeps it only if it is a possible number, so
@@ -134,15 +137,7 @@ class InternationalPhoneRecognizer(PatternRecognizer):
     ]
     CONTEXT = ["phone", "telephone", "tel", "cell", "mobile", "call", "fax", "whatsapp", "sms"]
 
-    def __init__(self, supported_language: str = "en"):
-        super().__init__(
-            supported_entity=PHONE_NUMBER,
-            name="InternationalPhoneRecognizer",
-            patterns=self.PATTERNS,
-            context=self.CONTEXT,
-            supported_language=supported_language,
-            global_regex_flags=CASE_SENSITIVE,
-        )
+    ENTITY = PHONE_NUMBER
 
     def validate_result(self, pattern_text: str) -> bool | None:
         digits = re.sub(r"\D", "", pattern_text)
@@ -157,7 +152,7 @@ class InternationalPhoneRecognizer(PatternRecognizer):
         return None if phonenumbers.is_possible_number(number) else False
 
 
-class PaymentCardRecognizer(PatternRecognizer):
+class PaymentCardRecognizer(_OurPatterns):
     """Card numbers Presidio's pattern misses (Mastercard 2-series, Amex 4-6-5 grouping), Luhn-checked."""
 
     PATTERNS = [
@@ -170,15 +165,7 @@ class PaymentCardRecognizer(PatternRecognizer):
     ]
     CONTEXT = ["card", "credit", "visa", "mastercard", "amex", "payment"]
 
-    def __init__(self, supported_language: str = "en"):
-        super().__init__(
-            supported_entity=CREDIT_CARD,
-            name="PaymentCardRecognizer",
-            patterns=self.PATTERNS,
-            context=self.CONTEXT,
-            supported_language=supported_language,
-            global_regex_flags=CASE_SENSITIVE,
-        )
+    ENTITY = CREDIT_CARD
 
     def validate_result(self, pattern_text: str) -> bool:
         digits = [int(ch) for ch in pattern_text if ch.isdigit()]
@@ -192,7 +179,7 @@ class PaymentCardRecognizer(PatternRecognizer):
         return total % 10 == 0
 
 
-class ApiKeyRecognizer(PatternRecognizer):
+class ApiKeyRecognizer(_OurPatterns):
     """Cloud and API credentials with a recognisable prefix, and `api_key=...` style assignments."""
 
     PATTERNS = [
@@ -217,18 +204,10 @@ class ApiKeyRecognizer(PatternRecognizer):
     ]
     CONTEXT = ["key", "token", "secret", "api", "credential"]
 
-    def __init__(self, supported_language: str = "en"):
-        super().__init__(
-            supported_entity=API_KEY,
-            name="ApiKeyRecognizer",
-            patterns=self.PATTERNS,
-            context=self.CONTEXT,
-            supported_language=supported_language,
-            global_regex_flags=CASE_SENSITIVE,
-        )
+    ENTITY = API_KEY
 
 
-class BearerTokenRecognizer(PatternRecognizer):
+class BearerTokenRecognizer(_OurPatterns):
     """JWTs anywhere, and the credential after `Bearer` / `Basic` / `token` / `token is`."""
 
     PATTERNS = [
@@ -241,18 +220,10 @@ class BearerTokenRecognizer(PatternRecognizer):
     ]
     CONTEXT = ["authorization", "bearer", "token", "header"]
 
-    def __init__(self, supported_language: str = "en"):
-        super().__init__(
-            supported_entity=BEARER_TOKEN,
-            name="BearerTokenRecognizer",
-            patterns=self.PATTERNS,
-            context=self.CONTEXT,
-            supported_language=supported_language,
-            global_regex_flags=CASE_SENSITIVE,
-        )
+    ENTITY = BEARER_TOKEN
 
 
-class PrivateKeyRecognizer(PatternRecognizer):
+class PrivateKeyRecognizer(_OurPatterns):
     """PEM private key blocks, whole; a block cut off before its END line is taken to its end."""
 
     PATTERNS = [
@@ -264,17 +235,10 @@ class PrivateKeyRecognizer(PatternRecognizer):
         ),
     ]
 
-    def __init__(self, supported_language: str = "en"):
-        super().__init__(
-            supported_entity=PRIVATE_KEY,
-            name="PrivateKeyRecognizer",
-            patterns=self.PATTERNS,
-            supported_language=supported_language,
-            global_regex_flags=CASE_SENSITIVE,
-        )
+    ENTITY = PRIVATE_KEY
 
 
-class PasswordRecognizer(PatternRecognizer):
+class PasswordRecognizer(_OurPatterns):
     """Passwords in URLs (`scheme://user:PASSWORD@host`) and in key=value connection strings."""
 
     PATTERNS = [
@@ -295,21 +259,13 @@ class PasswordRecognizer(PatternRecognizer):
     ]
     CONTEXT = ["password", "passwd", "credentials", "login"]
 
-    def __init__(self, supported_language: str = "en"):
-        super().__init__(
-            supported_entity=PASSWORD,
-            name="PasswordRecognizer",
-            patterns=self.PATTERNS,
-            context=self.CONTEXT,
-            supported_language=supported_language,
-            global_regex_flags=CASE_SENSITIVE,
-        )
+    ENTITY = PASSWORD
 
 
 _NAME = r"\p{Lu}[\p{Ll}'’]+(?:[ -]\p{Lu}[\p{Ll}'’]+){0,3}(?![\p{L}\d_])"
 
 
-class PersonCueRecognizer(PatternRecognizer):
+class PersonCueRecognizer(_OurPatterns):
     """Names right after a cue NER tends to miss them behind: "Name on card: Priya Rodriguez",
     "Dear Ms Okafor", a bare "name: Amara Sato" (JSON values are analysed as `key: value`)."""
 
@@ -327,14 +283,7 @@ class PersonCueRecognizer(PatternRecognizer):
         ),
     ]
 
-    def __init__(self, supported_language: str = "en"):
-        super().__init__(
-            supported_entity=PERSON,
-            name="PersonCueRecognizer",
-            patterns=self.PATTERNS,
-            supported_language=supported_language,
-            global_regex_flags=CASE_SENSITIVE,
-        )
+    ENTITY = PERSON
 
 
 # One extractor for the whole worker: the PSL snapshot bundled with tldextract, no cache dir,
