@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 import gzip
 import json
 import math
+import random
 import re
-import time
 import zlib
 from collections import defaultdict
+from datetime import datetime, timedelta, timezone
+from itertools import accumulate
 from pathlib import Path
 
 import pytest
@@ -16,10 +19,19 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import ArrayType, DoubleType, IntegerType, LongType, StringType, StructField, StructType
 
 from benchmarks.synthetic import GeneratorConfig, generate
+from benchmarks.synthetic import catalog
 from benchmarks.synthetic.cli import main as generate_main
 from benchmarks.synthetic.config import MALFORMED_KINDS, GeneratorError
-from benchmarks.synthetic.formats import RENDERERS
+from benchmarks.synthetic.fast_random import FastRandom
+from benchmarks.synthetic.faults import dumps
+from benchmarks.synthetic.feedback import Signal, feedback_record, feedback_text
+from benchmarks.synthetic.formats import RENDERERS, langsmith
+from benchmarks.synthetic.formats.trace_timeline import iso, json_or_text
+from benchmarks.synthetic.generator import feedback_row_text, pii_row_text, trajectory_row_text
+from benchmarks.synthetic.json_text import encoder, scalar
 from benchmarks.synthetic.pii import iban_valid, luhn_valid
+from benchmarks.synthetic.splice import MARK, Splicer
+from benchmarks.synthetic.trajectories import Clock, TrajectoryBuilder, User
 from jobs.settings import load_settings
 from schemas.consent import CONSENT_RECORD, CONSENT_STATUSES
 from schemas.feedback import FEEDBACK_KINDS, FEEDBACK_RECORD, FEEDBACK_SOURCES
@@ -339,13 +351,15 @@ def test_feedback_and_native_lines_parse_with_the_pipeline_schemas(spark, out):
 
 
 def test_generation_speed(tmp_path):
-    """>= 2000 trajectories per CPU-second is the target; asserted generously (CPU time, not wall)."""
-    n = 2000
-    started = time.process_time()
-    summary = generate(GeneratorConfig(trajectories=n, seed=9, formats={"native": 1.0}), tmp_path)
-    rate = n / (time.process_time() - started)
-    assert summary.trajectories == n
-    assert rate >= 1000, f"{rate:.0f} trajectories per CPU-second"
+    """The target is 2,000 trajectories per CPU-second, all formats at the default mix, on a quiet
+    machine. CPU time (not wall) and the best of three short runs, so a busy CI machine does not
+    fail it; the bound leaves a third of headroom for what contention still adds to CPU time."""
+    best = 0.0
+    for attempt in range(3):
+        summary = generate(GeneratorConfig(trajectories=1500, seed=9 + attempt), tmp_path / str(attempt))
+        assert summary.trajectories == 1500
+        best = max(best, summary.per_cpu_second)
+    assert best >= 1300, f"{best:.0f} trajectories per CPU-second (target 2,000; ~1,900 on a quiet core)"
 
 
 def test_config_limit_matches_the_ingest_conf_and_bad_settings_fail():
@@ -381,3 +395,101 @@ def test_default_mix_works_with_only_the_native_renderer_registered(tmp_path, mo
     assert manifest(tmp_path)["config"]["formats"] == {"native": 2.0}
     assert {r["format"] for r in truth(tmp_path, "trajectories")} == {"native"}
     assert sorted(p.name for p in (tmp_path / "logs").iterdir()) == ["native"]
+
+
+# -- the encoding shortcuts produce exactly what plain encoding does ------------------------------
+
+
+def _trajectories_and_edge_cases() -> list[dict]:
+    """Generated trajectories, and copies with what a renderer must also cope with."""
+    clock = Clock("2026-03-01")
+    users = [User(f"u_{i}", segment, tenant, language) for i, (segment, tenant, language) in enumerate(
+        [("free", "public", "en"), ("enterprise", "acme", "de"), ("pro", "public", "fr"), ("internal", "trajlake-internal", "es")])]
+    builder = TrajectoryBuilder(FastRandom("edge"), clock, 0.6, 0.2)
+    built = [builder.build(f"t-{i}", users[i % 4], clock.day_start(0) + i * 7919).trajectory for i in range(60)]
+    edits = [
+        lambda t: [s.update(started_at=None, ended_at=None) for s in t["steps"]],
+        lambda t: [t["metadata"].pop("started_at"), t["metadata"].pop("ended_at")],
+        lambda t: t.update(tools_available=[]),
+        lambda t: t.update(system_prompt=None, input=None),
+        lambda t: t.update(context_docs=[], final_output=None),
+        lambda t: random.Random(1).shuffle(t["steps"]),
+        lambda t: t.update(source_kind="demonstration"),
+        lambda t: t["steps"].append(dict(t["steps"][-1], index=99, kind="message", role="user", content="and now?")),
+        lambda t: [s["tool"].update(arguments="not json", result="[1, 2]") for s in t["steps"] if s.get("tool")],
+        lambda t: t.update(system_prompt=catalog.SYSTEM_PROMPTS["code"] + " Extra note."),
+    ]
+    variants = []
+    for i, edit in enumerate(edits * 2):
+        variant = copy.deepcopy(built[i])
+        edit(variant)
+        variants.append(variant)
+    return built + variants
+
+
+def test_spliced_encoding_is_byte_identical_to_plain_encoding():
+    splicer = Splicer(dumps)
+    tokens = {prompt: splicer.text(prompt) for prompt in catalog.SYSTEM_PROMPTS.values()}
+    for trajectory in _trajectories_and_edge_cases():
+        token = tokens.get(trajectory["system_prompt"])
+        spliced = dict(trajectory, system_prompt=token) if token else trajectory
+        for name, render in RENDERERS.items():
+            records = render(trajectory)
+            assert splicer.render(render, spliced) == ("\n".join(dumps(r) for r in records), len(records)), name
+    assert not any(MARK in text for text in catalog.SYSTEM_PROMPTS.values())
+
+
+def test_splicing_refuses_a_stray_marker():
+    splicer = Splicer(dumps)
+    splicer.text("constant text")
+    with pytest.raises(ValueError):
+        splicer.expand(dumps({"a": "\x0199\x01"}))  # an id no token has
+    with pytest.raises(ValueError):
+        splicer.expand(dumps({"a": "x\x01"}))  # unpaired
+
+
+def test_hand_written_record_texts_equal_the_encoder():
+    compact = encoder(",", ":")
+    for value in ["a\"b\\ü\n", None, True, False, 0, -7, 10**20, 0.1, -0.0, 1e-7, float("nan"), float("inf"), [1, "x"], {"k": None}]:
+        assert scalar(value) == compact(value) == json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode(value)
+    assert encoder(", ", ": ")({"a": [1, 2.5, "é"]}) == json.dumps({"a": [1, 2.5, "é"]}, ensure_ascii=False)
+    for signal in (Signal("rating", "human", 4, None), Signal("judge_score", "judge", 0.731, None),
+                   Signal("test_outcome", "verifier", True, "12/12 tests passed"), Signal("correction", "human", None, "Use \"x\".")):
+        for user_id in (None, "u_1"):
+            assert feedback_text("fb_1", "t-1", signal, "2026-01-01T00:00:00.000Z", user_id) == dumps(
+                feedback_record("fb_1", "t-1", signal, "2026-01-01T00:00:00.000Z", user_id))
+        for flags in ((False, True, False), (True, False, True)):
+            row = {"event_id": "fb_1", "trajectory_id": "t-1", "kind": signal.kind, "source": signal.source, "value": signal.value,
+                   "orphan": flags[0], "late": flags[1], "duplicate": flags[2], "path": "feedback/x.jsonl", "line": 3}
+            assert feedback_row_text("fb_1", "t-1", signal, *flags, "feedback/x.jsonl", 3) == dumps(row)
+    assert pii_row_text("t-1", "EMAIL_ADDRESS", "a@b.c", "input") == dumps(
+        {"trajectory_id": "t-1", "entity_type": "EMAIL_ADDRESS", "value": "a@b.c", "location": "input"})
+    for duplicate_of, conflict in ((None, False), ("t-0", True)):
+        row = {"trajectory_id": "t-1", "format": "native", "task_type": "refund", "difficulty": "easy", "language": "de",
+               "user_id": "u_1", "user_segment": "pro", "tenant": "public", "source_kind": "interaction_log",
+               "true_outcome": "success", "true_quality": "lucky", "duplicate_of": duplicate_of, "duplicate_kind": duplicate_of and "near",
+               "signal_mix": "human", "conflict": conflict, "day": "2026-01-01", "path": "logs/native/x.jsonl", "line": 4, "n_lines": 1}
+        assert trajectory_row_text(row) == dumps(row)
+
+
+def test_fast_helpers_match_the_standard_library():
+    fast, standard = FastRandom("s"), FastRandom("s")
+    population, cum = list("abcde"), list(accumulate([0.5, 0.1, 2.0, 0.0, 1.0]))
+    for _ in range(2000):
+        assert fast.choices(population, cum_weights=cum) == random.Random.choices(standard, population, cum_weights=cum)
+    clock, rng = Clock("2026-01-01"), random.Random(2)
+    for _ in range(2000):
+        ms = clock.start_ms + rng.randrange(-10**10, 10**11)
+        moment = datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(milliseconds=ms)
+        assert clock.iso(ms) == moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+        local = moment.astimezone(timezone(timedelta(hours=rng.randrange(-12, 13))))
+        assert iso(local) == moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+        assert langsmith._time(local) == local.strftime("%Y-%m-%dT%H:%M:%S.%f")
+        assert langsmith._stamp(local) == local.strftime("%Y%m%dT%H%M%S%fZ")
+    for text in (None, "", "{}", '{"a": [1]}', " {}", "{} x", "[1]]", "{}{}", '"s"', "42", "plain", '{"a": NaN}', "\ufeff{}"):
+        try:
+            parsed = json.loads(text) if text is not None else None
+            expected = parsed if isinstance(parsed, (dict, list)) else text
+        except ValueError:
+            expected = text
+        assert json_or_text(text) == expected

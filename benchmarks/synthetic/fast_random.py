@@ -9,6 +9,8 @@ and stays deterministic per seed.
 from __future__ import annotations
 
 import random
+from bisect import bisect
+from math import isfinite
 
 
 class FastRandom(random.Random):
@@ -24,3 +26,18 @@ class FastRandom(random.Random):
         if stop is None:
             return int(self.random() * start)
         return start + int(self.random() * (stop - start))
+
+    def choices(self, population, weights=None, *, cum_weights=None, k=1):
+        """random.Random.choices (the same draws), without its general set-up for the common
+        call: one pick by cumulative weights."""
+        if cum_weights is None or weights is not None or k != 1:
+            return super().choices(population, weights, cum_weights=cum_weights, k=k)
+        n = len(population)
+        if len(cum_weights) != n:
+            raise ValueError("The number of weights does not match the population")
+        total = cum_weights[-1] + 0.0
+        if total <= 0.0:
+            raise ValueError("Total of weights must be greater than zero")
+        if not isfinite(total):
+            raise ValueError("Total of weights must be finite")
+        return [population[bisect(cum_weights, self.random() * total, 0, n - 1)]]

@@ -8,10 +8,11 @@ byte sequence, a NUL byte, or a tool result so large the line exceeds the record
 from __future__ import annotations
 
 import gzip
-import json
 import random
 import zlib
 from dataclasses import dataclass
+
+from benchmarks.synthetic.json_text import encoder
 
 # Kinds that start from a trajectory record (the others need none).
 RECORD_KINDS = frozenset({"truncated_json", "wrong_type", "missing_id", "invalid_utf8", "nul_byte", "oversized", "not_an_object"})
@@ -26,9 +27,10 @@ class Fault:
     detail: str
 
 
-# The one JSON encoding of every raw line: compact, UTF-8 text (not \\u escapes). One encoder
-# instance, since json.dumps with options builds a new one per call.
-dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+# The one JSON encoding of every raw line: compact, UTF-8 text (not \\u escapes), made once
+# (see json_text: json.dumps with options builds a new encoder per call); no check for circular
+# references (records are trees; the check costs a dict insert per container).
+dumps = encoder(",", ":")
 
 
 def _insert_into_string(text: bytes, field: bytes, payload: bytes) -> bytes:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from benchmarks.synthetic.json_text import optional, scalar, string
 from schemas.feedback import FEEDBACK_SOURCES
 
 CORRECTIONS = (
@@ -132,6 +133,16 @@ class FeedbackModel:
             Signal("judge_score", "judge", round(rng.random(), 3), None),
             Signal("acceptance", "implicit", True, None),
         ))
+
+
+def feedback_text(event_id: str, trajectory_id: str, signal: Signal, created_at: str, user_id: str | None) -> str:
+    """The compact JSON text of feedback_record(...) (the same bytes), without building the dict."""
+    head = (
+        f'{{"event_id":{string(event_id)},"trajectory_id":{string(trajectory_id)},"kind":{string(signal.kind)},'
+        f'"value":{scalar(signal.value)},"text":{optional(signal.text)},"source":{string(signal.source)},'
+        f'"created_at":{string(created_at)}'
+    )
+    return f'{head},"user_id":{string(user_id)}}}' if user_id is not None else head + "}"
 
 
 def feedback_record(event_id: str, trajectory_id: str, signal: Signal, created_at: str, user_id: str | None) -> dict:

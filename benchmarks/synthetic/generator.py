@@ -51,10 +51,12 @@ from benchmarks.synthetic.config import (
 from benchmarks.synthetic.consent import consent_history, consent_record
 from benchmarks.synthetic.fast_random import FastRandom
 from benchmarks.synthetic.faults import RECORD_KINDS, FaultMaker, dumps, truncated_gzip
-from benchmarks.synthetic.feedback import FeedbackModel, Signal, feedback_record
+from benchmarks.synthetic.feedback import FeedbackModel, Signal, feedback_record, feedback_text
 from benchmarks.synthetic.formats import RENDERERS
 from benchmarks.synthetic.formats.native import NAME as NATIVE
+from benchmarks.synthetic.json_text import boolean, optional, scalar, string
 from benchmarks.synthetic.part_files import PartFiles
+from benchmarks.synthetic.splice import Splicer
 from benchmarks.synthetic.trajectories import DAY_MS, Built, Clock, TrajectoryBuilder, User, hex_id, uuid_text
 
 GENERATOR_VERSION = "1"
@@ -99,6 +101,38 @@ class GenerationSummary:
         )
 
 
+# The JSON text of the truth rows written for every trajectory, without building and encoding a
+# dict each time: `dumps` of the dict in the same key order (tests/test_generator.py checks).
+
+def pii_row_text(trajectory_id: str, entity: str, value: str, location: str) -> str:
+    return (f'{{"trajectory_id":{string(trajectory_id)},"entity_type":{string(entity)},"value":{string(value)},'
+            f'"location":{string(location)}}}')
+
+
+def trajectory_row_text(row: dict) -> str:
+    """`row` as _Generation._emit_row makes it."""
+    return (
+        f'{{"trajectory_id":{string(row["trajectory_id"])},"format":{string(row["format"])},'
+        f'"task_type":{string(row["task_type"])},"difficulty":{string(row["difficulty"])},'
+        f'"language":{string(row["language"])},"user_id":{string(row["user_id"])},'
+        f'"user_segment":{string(row["user_segment"])},"tenant":{string(row["tenant"])},'
+        f'"source_kind":{string(row["source_kind"])},"true_outcome":{string(row["true_outcome"])},'
+        f'"true_quality":{string(row["true_quality"])},"duplicate_of":{optional(row["duplicate_of"])},'
+        f'"duplicate_kind":{optional(row["duplicate_kind"])},"signal_mix":{string(row["signal_mix"])},'
+        f'"conflict":{boolean(row["conflict"])},"day":{string(row["day"])},"path":{string(row["path"])},'
+        f'"line":{scalar(row["line"])},"n_lines":{scalar(row["n_lines"])}}}'
+    )
+
+
+def feedback_row_text(event_id: str, trajectory_id: str, signal: Signal, orphan: bool, late: bool, duplicate: bool,
+                      path: str, line: int) -> str:
+    return (
+        f'{{"event_id":{string(event_id)},"trajectory_id":{string(trajectory_id)},"kind":{string(signal.kind)},'
+        f'"source":{string(signal.source)},"value":{scalar(signal.value)},"orphan":{boolean(orphan)},'
+        f'"late":{boolean(late)},"duplicate":{boolean(duplicate)},"path":{string(path)},"line":{scalar(line)}}}'
+    )
+
+
 def resolve_formats(weights: dict[str, float] | None) -> dict[str, float]:
     """The format mix: given weights (checked against the registry), else all registered, native x2."""
     if weights is None:
@@ -136,10 +170,15 @@ class _Emitted:
     fmt: str
     row: dict
     pii: list[tuple[str, str, str]]
-    lines: list[bytes]
+    data: bytes  # its lines, joined by newlines
+    n_lines: int
     day: int
     path: str
     line: int
+
+    @property
+    def lines(self) -> list[bytes]:
+        return self.data.split(b"\n")  # JSON text holds no raw newline
 
 
 @dataclass
@@ -160,6 +199,20 @@ class _Counts:
     pii_dropped: Counter = field(default_factory=Counter)  # by format
     consent_status: Counter = field(default_factory=Counter)
     consent_records: int = 0
+    # per event / kept value, counted into the Counters above by fold() (cheaper than 6 updates each)
+    feedback_events: list[tuple[Signal, bool, bool, bool]] = field(default_factory=list)  # signal, orphan, late, duplicate
+    pii_kept: list[tuple[str, str]] = field(default_factory=list)  # entity, location
+
+    def fold(self) -> None:
+        events = self.feedback_events
+        self.feedback_by_source.update(e[0].source for e in events)
+        self.feedback_by_kind.update(e[0].kind for e in events)
+        self.feedback_flags.update(events=len(events), orphan=sum(e[1] for e in events), late=sum(e[2] for e in events),
+                                   duplicate=sum(e[3] for e in events))
+        self.pii_by_entity.update(entity for entity, _ in self.pii_kept)
+        self.pii_by_location.update(location for _, location in self.pii_kept)
+        events.clear()
+        self.pii_kept.clear()
 
 
 class _Generation:
@@ -192,11 +245,14 @@ class _Generation:
         kinds = {k: w for k, w in config.malformed_kinds.items() if w > 0}
         self._malformed_kinds, self._malformed_cum = list(kinds), list(accumulate(kinds.values()))
         self._fb_kinds, self._fb_cum = list(FEEDBACK_MALFORMED_KINDS), list(accumulate(FEEDBACK_MALFORMED_KINDS.values()))
+        self.splicer = Splicer(dumps)
+        self._prompt_tokens = {p: self.splicer.text(p) for p in catalog.SYSTEM_PROMPTS.values()}
         self.reservoir: list[_Emitted] = []
         self._originals = 0
         self.counts = _Counts()
         (out / TRUTH).mkdir(parents=True, exist_ok=True)
         self._truth = {name: open(out / TRUTH / f"{name}.jsonl", "w", encoding="utf-8") for name in TRUTH_FILES}  # noqa: SIM115
+        self._truth_rows: dict[str, list[str]] = {name: [] for name in TRUTH_FILES}  # written in batches
 
     # -- set-up ---------------------------------------------------------------------------------
 
@@ -218,13 +274,33 @@ class _Generation:
         return self.files.path(f"{LOGS}/{fmt}", self.clock.day_text(day), self.rng_layout.randrange(self.config.log_files_per_day))
 
     def _truth_row(self, name: str, row: dict) -> None:
-        self._truth[name].write(dumps(row) + "\n")
+        self._truth_text(name, dumps(row))
+
+    def _truth_text(self, name: str, text: str) -> None:
+        """A truth row given as its JSON text (the hot rows: see the *_row_text functions)."""
+        rows = self._truth_rows[name]
+        rows.append(text)
+        if len(rows) >= 2048:
+            self._flush_truth(name)
+
+    def _flush_truth(self, name: str) -> None:
+        rows = self._truth_rows[name]
+        if rows:
+            rows.append("")
+            self._truth[name].write("\n".join(rows))
+            rows.clear()
 
     # -- trajectories ---------------------------------------------------------------------------
 
-    def _render(self, fmt: str, trajectory: dict) -> tuple[list[bytes], str]:
-        texts = [dumps(obj) for obj in RENDERERS[fmt](trajectory)]
-        return [t.encode("utf-8") for t in texts], "\n".join(texts)
+    def _render(self, fmt: str, trajectory: dict) -> tuple[bytes, int, str]:
+        """The format's lines: as UTF-8 joined by newlines, how many, and as text. The shared
+        system prompts and tool definitions are encoded once and spliced in (see splice.py: the
+        same bytes as encoding each record whole)."""
+        token = self._prompt_tokens.get(trajectory["system_prompt"])
+        if token is not None:
+            trajectory = dict(trajectory, system_prompt=token)
+        text, n_lines = self.splicer.render(RENDERERS[fmt], trajectory)
+        return text.encode("utf-8"), n_lines, text
 
     def _write_pii(self, trajectory_id: str, fmt: str, planted: list[tuple[str, str, str]], text: str) -> list[tuple[str, str, str]]:
         """Record the planted values the rendered lines really hold (a renderer may drop a part)."""
@@ -232,9 +308,8 @@ class _Generation:
         for entity, value, location in planted:
             if value in text:
                 kept.append((entity, value, location))
-                self.counts.pii_by_entity[entity] += 1
-                self.counts.pii_by_location[location] += 1
-                self._truth_row("pii", {"trajectory_id": trajectory_id, "entity_type": entity, "value": value, "location": location})
+                self.counts.pii_kept.append((entity, location))
+                self._truth_text("pii", pii_row_text(trajectory_id, entity, value, location))
             else:
                 self.counts.pii_dropped[fmt] += 1
         return kept
@@ -246,12 +321,12 @@ class _Generation:
         start = self.clock.day_start(day) + self.rng_layout.randrange(DAY_MS - 3_600_000)
         built = self.builder.build(trajectory_id, user, start)
         fmt = self.rng_layout.choices(self._format_names, cum_weights=self._format_cum)[0]
-        lines, text = self._render(fmt, built.trajectory)
+        data, n_lines, text = self._render(fmt, built.trajectory)
         path = self._log_path(fmt, day)
-        first = self.files.append(path, lines)
+        first = self.files.append_block(path, data, n_lines)
         pii = self._write_pii(trajectory_id, fmt, built.pii, text)
-        row = self._emit_row(built, trajectory_id, user, fmt, day, path, first, len(lines), None, None)
-        entry = _Emitted(built, fmt, row, pii, lines, day, path, first)
+        row = self._emit_row(built, trajectory_id, user, fmt, day, path, first, n_lines, None, None)
+        entry = _Emitted(built, fmt, row, pii, data, n_lines, day, path, first)
         self._originals += 1
         if len(self.reservoir) < RESERVOIR_SIZE:
             self.reservoir.append(entry)
@@ -259,7 +334,7 @@ class _Generation:
             slot = self.rng_dup.randrange(self._originals)
             if slot < RESERVOIR_SIZE:
                 self.reservoir[slot] = entry
-        self._maybe_reemit(trajectory_id, fmt, day, path, first, lines)
+        self._maybe_reemit(trajectory_id, fmt, day, path, first, data, n_lines)
 
     def duplicate(self, kind: str) -> None:
         """A content-identical copy (`exact`) or a lightly edited one (`near`) under a new id."""
@@ -275,15 +350,15 @@ class _Generation:
                 trajectory["final_output"] = output
                 trajectory["steps"] = base["steps"][:-1] + [dict(base["steps"][-1], content=output)]
         day = min(self.config.days - 1, source.day + self.rng_dup.randint(0, 1))
-        lines, text = self._render(source.fmt, trajectory)
+        data, n_lines, text = self._render(source.fmt, trajectory)
         path = self._log_path(source.fmt, day)
-        first = self.files.append(path, lines)
+        first = self.files.append_block(path, data, n_lines)
         self._write_pii(trajectory_id, source.fmt, source.pii, text)
         user = self.users_by_id[base["user_id"]]
-        self._emit_row(source.built, trajectory_id, user, source.fmt, day, path, first, len(lines),
+        self._emit_row(source.built, trajectory_id, user, source.fmt, day, path, first, n_lines,
                        source.row["trajectory_id"], kind)
         self.counts.duplicates[kind] += 1
-        self._maybe_reemit(trajectory_id, source.fmt, day, path, first, lines)
+        self._maybe_reemit(trajectory_id, source.fmt, day, path, first, data, n_lines)
 
     def _near_edit(self, text: str) -> str:
         rng = self.rng_dup
@@ -315,13 +390,13 @@ class _Generation:
             "duplicate_of": duplicate_of, "duplicate_kind": duplicate_kind, "signal_mix": signals.mix,
             "conflict": signals.conflict, "day": self.clock.day_text(day), "path": path, "line": line, "n_lines": n_lines,
         }
-        self._truth_row("trajectories", row)
+        self._truth_text("trajectories", trajectory_row_text(row))
         self.counts.by_format[fmt] += 1
         self.counts.by_task[built.task.name] += 1
         self.counts.by_quality[built.quality] += 1
         return row
 
-    def _maybe_reemit(self, trajectory_id: str, fmt: str, day: int, path: str, first: int, lines: list[bytes]) -> None:
+    def _maybe_reemit(self, trajectory_id: str, fmt: str, day: int, path: str, first: int, data: bytes, n_lines: int) -> None:
         """The same record(s), same id, logged again in another file (a retried upload)."""
         rng = self.rng_dup
         if rng.random() >= self.config.reemit_rate:
@@ -332,7 +407,7 @@ class _Generation:
         if again == path and parts > 1:
             part = int(path.rsplit("part-", 1)[1][:5])
             again = self.files.path(f"{LOGS}/{fmt}", self.clock.day_text(again_day), (part + 1) % parts)
-        line = self.files.append(again, lines)
+        line = self.files.append_block(again, data, n_lines)
         self._truth_row("reemits", {"trajectory_id": trajectory_id, "path": again, "line": line, "of_path": path, "of_line": first})
         self.counts.duplicates["reemit"] += 1
 
@@ -383,12 +458,12 @@ class _Generation:
             self.counts.malformed[TRUNCATED_GZIP] += 1
             line = 1
             for e in chosen:
-                if line + len(e.lines) - 1 > result.complete_lines:
+                if line + e.n_lines - 1 > result.complete_lines:
                     break
                 self._truth_row("reemits", {"trajectory_id": e.row["trajectory_id"], "path": path, "line": line,
                                             "of_path": e.path, "of_line": e.line})
                 self.counts.duplicates["reemit_in_truncated_gzip"] += 1
-                line += len(e.lines)
+                line += e.n_lines
 
     # -- feedback and consent -------------------------------------------------------------------
 
@@ -402,28 +477,21 @@ class _Generation:
         else:
             created = end_ms + rng.randrange(1_000, 7_200_000)
         event_id = hex_id(rng, "fb_", 24)
-        record = feedback_record(event_id, trajectory_id, signal, self.clock.iso(created), user_id)
-        line = dumps(record).encode("utf-8")
+        created_at = self.clock.iso(created)
+        line = feedback_text(event_id, trajectory_id, signal, created_at, user_id).encode("utf-8")
         parts = self.config.feedback_files_per_day
         path = self.files.path(FEEDBACK, self.clock.day_text(day), rng.randrange(parts))
-        number = self.files.append(path, [line])
+        number = self.files.append_block(path, line, 1)
         duplicate = rng.random() < self.config.feedback_duplicate_rate
         if duplicate:
             again = self.files.path(FEEDBACK, self.clock.day_text(day + rng.randint(0, 1)), rng.randrange(parts))
-            self.files.append(again, [line])
-        self._truth_row("feedback", {
-            "event_id": event_id, "trajectory_id": trajectory_id, "kind": signal.kind, "source": signal.source,
-            "value": signal.value, "orphan": orphan, "late": late, "duplicate": duplicate, "path": path, "line": number,
-        })
+            self.files.append_block(again, line, 1)
+        self._truth_text("feedback", feedback_row_text(event_id, trajectory_id, signal, orphan, late, duplicate, path, number))
         counts = self.counts
-        counts.feedback_by_source[signal.source] += 1
-        counts.feedback_by_kind[signal.kind] += 1
-        counts.feedback_flags["events"] += 1
-        counts.feedback_flags["orphan"] += orphan
-        counts.feedback_flags["late"] += late
-        counts.feedback_flags["duplicate"] += duplicate
+        counts.feedback_events.append((signal, orphan, late, duplicate))
         if rng.random() < self.config.feedback_malformed_rate:
             kind = rng.choices(self._fb_kinds, cum_weights=self._fb_cum)[0]
+            record = feedback_record(event_id, trajectory_id, signal, created_at, user_id)
             fault = self.faults.feedback_line(kind, record)
             bad = self.files.append(path, [fault.line])
             self._truth_row("malformed", {"path": path, "line": bad, "kind": kind, "log_kind": "feedback",
@@ -471,7 +539,9 @@ class _Generation:
                 self.orphan()
         self.truncated_gzip_files()
         self.consent()
-        for handle in self._truth.values():
+        self.counts.fold()
+        for name, handle in self._truth.items():
+            self._flush_truth(name)
             handle.close()
         return self.files.close()
 

@@ -16,7 +16,10 @@ FLUSH_BYTES = 1 << 20
 
 
 class _Part:
-    __slots__ = ("raw", "stream", "buffer", "lines")
+    """One open part file; appended blocks wait in `chunks` (each a line or lines joined by
+    newlines) until FLUSH_BYTES are pending, then go out as one write."""
+
+    __slots__ = ("raw", "stream", "chunks", "pending", "lines")
 
     def __init__(self, path: Path, gzip_level: int | None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -25,13 +28,16 @@ class _Part:
             gzip.GzipFile(filename="", mode="wb", fileobj=self.raw, compresslevel=gzip_level, mtime=0)
             if gzip_level is not None else self.raw
         )
-        self.buffer = bytearray()
+        self.chunks: list[bytes] = []
+        self.pending = 0  # bytes in chunks, with their newlines
         self.lines = 0
 
     def flush(self) -> None:
-        if self.buffer:
-            self.stream.write(self.buffer)
-            self.buffer.clear()
+        if self.chunks:
+            self.chunks.append(b"")  # the last chunk's newline
+            self.stream.write(b"\n".join(self.chunks))
+            self.chunks.clear()
+            self.pending = 0
 
     def close(self) -> None:
         self.flush()
@@ -65,18 +71,28 @@ class PartFiles:
 
     def append(self, relpath: str, lines: list[bytes]) -> int:
         """Write lines at the end of relpath; returns the 1-based number of the first one."""
+        if not lines:
+            return self._part(relpath).lines + 1
+        return self.append_block(relpath, lines[0] if len(lines) == 1 else b"\n".join(lines), len(lines))
+
+    def append_block(self, relpath: str, data: bytes, count: int) -> int:
+        """Write `count` lines given joined by newlines (no final one); returns the 1-based
+        number of the first."""
+        part = self._parts.get(relpath) or self._part(relpath)
+        first = part.lines + 1
+        part.chunks.append(data)
+        part.pending += len(data) + 1
+        part.lines += count
+        if part.pending >= FLUSH_BYTES:
+            part.flush()
+        return first
+
+    def _part(self, relpath: str) -> _Part:
         part = self._parts.get(relpath)
         if part is None:
             part = _Part(self.root / relpath, self.gzip_level if relpath.endswith(".gz") else None)
             self._parts[relpath] = part
-        first = part.lines + 1
-        for line in lines:
-            part.buffer += line
-            part.buffer += b"\n"
-        part.lines += len(lines)
-        if len(part.buffer) >= FLUSH_BYTES:
-            part.flush()
-        return first
+        return part
 
     def add_file(self, relpath: str, data: bytes, lines: int) -> None:
         """A file written whole (e.g. a cut-short gzip), with the lines it was meant to hold."""

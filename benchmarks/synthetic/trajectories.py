@@ -9,7 +9,6 @@ sloppy reasoning (their verifier passes, a judge scores them low).
 
 from __future__ import annotations
 
-import json
 import random
 import string
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from itertools import accumulate
 
 from benchmarks.synthetic import catalog
 from benchmarks.synthetic.catalog import TASKS, TOOLS, TaskSpec
+from benchmarks.synthetic.json_text import encoder
 from benchmarks.synthetic.pii import PII_FIELDS, Persona
 
 DAY_MS = 86_400_000
@@ -59,7 +59,12 @@ def uuid_text(rng: random.Random) -> str:
 
 
 def hex_id(rng: random.Random, prefix: str, digits: int = 16) -> str:
-    return f"{prefix}{rng.getrandbits(4 * digits):0{digits}x}"
+    return "%s%0*x" % (prefix, digits, rng.getrandbits(4 * digits))
+
+
+# "SS." and "mmmZ" texts: Clock.iso appends one of each to a cached minute.
+_SECOND_TEXT = tuple(f"{second:02d}." for second in range(60))
+_MILLI_TEXT = tuple(f"{milli:03d}Z" for milli in range(1000))
 
 
 class Clock:
@@ -69,7 +74,7 @@ class Clock:
         start = datetime.combine(date.fromisoformat(start_date), datetime.min.time(), tzinfo=timezone.utc)
         self.start_ms = int(start.timestamp() * 1000)
         self._days: dict[int, str] = {}
-        self._seconds: dict[int, str] = {}
+        self._minutes: dict[int, str] = {}
 
     def day_start(self, day_index: int) -> int:
         return self.start_ms + day_index * DAY_MS
@@ -85,15 +90,28 @@ class Clock:
         return text
 
     def iso(self, ms: int) -> str:
-        seconds, millis = divmod(ms, 1000)
-        head = self._seconds.get(seconds)
-        if head is None:  # one cached "YYYY-MM-DDTHH:MM:SS" per second: steps share seconds
-            day, rem = divmod(seconds, 86_400)
-            head = f"{self._prefix(day)}T{rem // 3600:02d}:{rem // 60 % 60:02d}:{rem % 60:02d}"
-            if len(self._seconds) > 4096:
-                self._seconds.clear()
-            self._seconds[seconds] = head
-        return f"{head}.{millis:03d}Z"
+        minute, rest = divmod(ms, 60_000)
+        head = self._minutes.get(minute) or self._minute(minute)
+        return f"{head}{_SECOND_TEXT[rest // 1000]}{_MILLI_TEXT[rest % 1000]}"
+
+    def iso_pair(self, start: int, end: int) -> tuple[str, str]:
+        """(iso(start), iso(end)) for start <= end, sharing the minute when they are in the same one."""
+        minute, rest = divmod(start, 60_000)
+        head = self._minutes.get(minute) or self._minute(minute)
+        first = f"{head}{_SECOND_TEXT[rest // 1000]}{_MILLI_TEXT[rest % 1000]}"
+        rest += end - start
+        if rest >= 60_000:
+            return first, self.iso(end)
+        return first, f"{head}{_SECOND_TEXT[rest // 1000]}{_MILLI_TEXT[rest % 1000]}"
+
+    def _minute(self, minute: int) -> str:
+        """One cached "YYYY-MM-DDTHH:MM:" per minute: a trajectory's steps share it."""
+        day, rem = divmod(minute, 1440)
+        head = f"{self._prefix(day)}T{rem // 60:02d}:{rem % 60:02d}:"
+        if len(self._minutes) > 4096:
+            self._minutes.clear()
+        self._minutes[minute] = head
+        return head
 
 
 @dataclass(frozen=True)
@@ -139,19 +157,23 @@ class _Pools:
         return found
 
 
-class Filling:
+class Filling(dict):
     """The trajectory being built (the catalog.Filling protocol): fills templates and tool
-    payloads, and records every personal datum it plants with the location being filled."""
+    payloads, and records every personal datum it plants with the location being filled.
 
-    __slots__ = ("rng", "with_pii", "location", "pii_rows", "_persona", "_slots", "_seen")
+    The harmless slot values are the dict's items, made on first use (so `format_map` finds
+    them without a Python call); personal-data fields are never stored, so every use goes
+    through `pii` and is recorded with its location."""
+
+    __slots__ = ("rng", "with_pii", "location", "pii_rows", "_persona", "_seen")
 
     def __init__(self, rng: random.Random, with_pii: bool) -> None:
+        super().__init__()
         self.rng = rng
         self.with_pii = with_pii
         self.location = "input"
         self.pii_rows: list[tuple[str, str, str]] = []
         self._persona = Persona(rng)
-        self._slots: dict[str, str] = {}
         self._seen: set[tuple[str, str]] = set()
 
     def pii(self, field: str) -> str:
@@ -163,13 +185,13 @@ class Filling:
         return value
 
     def slot(self, name: str) -> str:
-        value = self._slots.get(name)
+        value = self.get(name)
         if value is None:
             value = catalog.SLOT_MAKERS[name](self.rng)
-            self._slots[name] = value
+            self[name] = value
         return value
 
-    def __getitem__(self, key: str) -> str:
+    def __missing__(self, key: str) -> str:
         return self.pii(key) if key in PII_FIELDS else self.slot(key)
 
     def fill(self, template: str) -> str:
@@ -242,28 +264,33 @@ class TrajectoryBuilder:
         model = rng.choices(self._models, cum_weights=self._model_cum)[0]
         tokens_in_total = tokens_out_total = 0
 
-        def add(kind: str, role: str, duration: int, content=None, reasoning=None, tool=None, tokens=None) -> None:
+        iso_pair = self.clock.iso_pair
+        # FastRandom.randrange(a, b) is a + int(random() * (b - a)): written out on the hot path
+        random = rng.random
+
+        def add(kind: str, role: str, duration: int, content=None, reasoning=None, tool=None, llm=False) -> None:
+            """Append a step; an LLM call draws its token counts (after its duration and text)."""
             nonlocal t, tokens_in_total, tokens_out_total
-            tokens_in, tokens_out = tokens if tokens else (None, None)
-            if tokens:
+            if llm:
+                tokens_in = 700 + 180 * len(steps) + int(random() * 400)
+                tokens_out = 15 + int(random() * 335)
                 tokens_in_total += tokens_in
                 tokens_out_total += tokens_out
+            else:
+                tokens_in = tokens_out = None
+            started, ended = iso_pair(t, t + duration)
             steps.append({
                 "index": len(steps), "kind": kind, "role": role, "content": content, "reasoning": reasoning,
-                "tool": tool, "started_at": self.clock.iso(t), "ended_at": self.clock.iso(t + duration),
-                "tokens_in": tokens_in, "tokens_out": tokens_out,
+                "tool": tool, "started_at": started, "ended_at": ended, "tokens_in": tokens_in, "tokens_out": tokens_out,
             })
-            t += duration + rng.randrange(1, 40)
-
-        def llm_tokens() -> tuple[int, int]:
-            return 700 + 180 * len(steps) + rng.randrange(400), rng.randrange(15, 350)
+            t += duration + 1 + int(random() * 39)
 
         if context_docs:
-            add("retrieval", "tool", rng.randrange(20, 300),
+            add("retrieval", "tool", 20 + int(random() * 280),
                 content="retrieved " + ", ".join(d["doc_id"] for d in context_docs))
         reasoning_pool = catalog.REASONING[task.family]
-        add("reasoning", "assistant", rng.randrange(200, 2500),
-            reasoning=self._text(reasoning_pool, filling, "reasoning", 0.4), tokens=llm_tokens())
+        add("reasoning", "assistant", 200 + int(random() * 2300),
+            reasoning=self._text(reasoning_pool, filling, "reasoning", 0.4), llm=True)
 
         low, high = TOOL_CALLS[difficulty]
         error_p = TOOL_ERROR_PROBABILITY[difficulty] * (1.0 if quality == "good" else 2.0)
@@ -271,8 +298,8 @@ class TrajectoryBuilder:
         for call in range(rng.randint(low, high)):
             tool_spec = TOOLS[task.plan[call % len(task.plan)]]
             if rng.random() < 0.5:
-                add("llm", "assistant", rng.randrange(300, 3000),
-                    content=self._text(step_texts, filling, "step_content", 0.3), tokens=llm_tokens())
+                add("llm", "assistant", 300 + int(random() * 2700),
+                    content=self._text(step_texts, filling, "step_content", 0.3), llm=True)
             attempts = 0
             while True:
                 attempts += 1
@@ -286,22 +313,22 @@ class TrajectoryBuilder:
                     filling.location = "tool_result"
                     tool = {"call_id": hex_id(rng, "call_", 12), "name": tool_spec.name, "arguments": arguments,
                             "result": _json(tool_spec.result(filling)), "error": None}
-                add("tool", "assistant", rng.randrange(40, 2500), tool=tool)
+                add("tool", "assistant", 40 + int(random() * 2460), tool=tool)
                 if not failed or attempts >= 3 or rng.random() < 0.2:
                     break
                 if rng.random() < 0.5:
-                    add("reasoning", "assistant", rng.randrange(100, 900),
-                        reasoning="The tool call failed; retrying with the same arguments.", tokens=llm_tokens())
+                    add("reasoning", "assistant", 100 + int(random() * 800),
+                        reasoning="The tool call failed; retrying with the same arguments.", llm=True)
             if difficulty != "easy" and rng.random() < 0.25:
-                add("reasoning", "assistant", rng.randrange(150, 1500),
-                    reasoning=self._text(reasoning_pool, filling, "reasoning", 0.3), tokens=llm_tokens())
+                add("reasoning", "assistant", 150 + int(random() * 1350),
+                    reasoning=self._text(reasoning_pool, filling, "reasoning", 0.3), llm=True)
 
         outputs = task.ok_outputs if success else task.fail_outputs
         filling.location = "final_output"
         final_output = filling.fill(rng.choice(outputs.get(language) or outputs["en"]))
         if with_pii and rng.random() < 0.25:
             final_output += filling.fill(OUTPUT_PII_SUFFIX[language])
-        add("message", "assistant", rng.randrange(300, 4000), content=final_output, tokens=llm_tokens())
+        add("message", "assistant", 300 + int(random() * 3700), content=final_output, llm=True)
 
         provider, name, version, price_in, price_out = model
         status = "completed"
@@ -348,4 +375,4 @@ class TrajectoryBuilder:
 
 
 # Tool arguments and results as the JSON text a model or tool would emit.
-_json = json.JSONEncoder(ensure_ascii=False).encode
+_json = encoder(", ", ": ")  # = json.dumps(value, ensure_ascii=False)

@@ -18,7 +18,8 @@ from __future__ import annotations
 import hashlib
 
 from benchmarks.synthetic.formats.sdk_payloads import langchain_documents, model_snapshot, openai_tools
-from benchmarks.synthetic.formats.trace_timeline import Timeline, iso, json_or_text, ordered_steps
+from benchmarks.synthetic.formats.trace_timeline import Timeline, iso, json_or_text, seconds_between
+from benchmarks.synthetic.splice import so_far
 
 NAME = "langfuse"
 PROJECT = "cm0trajlake"
@@ -84,7 +85,7 @@ class _Observations:
             "parentObservationId": self.root_id,
             "version": None,
             "environment": ENVIRONMENT,
-            "latency": round((end - start).total_seconds(), 3),
+            "latency": seconds_between(start, end),
         }
         observation.update(fields)
         self.items.append(observation)
@@ -102,7 +103,7 @@ def _observations(traj: dict) -> tuple[list[dict], _Observations]:
     if traj.get("input"):
         history.append({"role": "user", "content": traj["input"]})
     docs = list(traj.get("context_docs") or [])
-    steps = ordered_steps(traj)
+    steps = obs.timeline.steps
     if docs and not any(s.get("kind") == "retrieval" for s in steps):
         obs.add("RETRIEVER", "retriever", None, input=None, output=langchain_documents(docs))
         docs = []
@@ -126,7 +127,7 @@ def _observations(traj: dict) -> tuple[list[dict], _Observations]:
                     for c in calls
                 ]
             answer["response_metadata"] = {"model_name": snapshot, "finish_reason": "tool_calls" if calls else "stop"}
-            sent = {"messages": list(history), "tools": tools} if tools else list(history)
+            sent = {"messages": so_far(history), "tools": tools} if tools else so_far(history)
             usage = _usage(step)
             obs.add(
                 "GENERATION", "ChatOpenAI", step, model=name, modelParameters={"temperature": 0}, input=sent, output=answer,
@@ -177,7 +178,7 @@ def render(traj: dict) -> list[dict]:
         "input": traj.get("input"), "output": traj.get("final_output"), "metadata": {}, "usage": None, "usageDetails": {},
         "costDetails": {}, "level": "ERROR" if meta.get("status") not in (None, "completed") else "DEFAULT",
         "statusMessage": None, "parentObservationId": None, "version": agent.get("version"), "environment": ENVIRONMENT,
-        "latency": round((end - start).total_seconds(), 3),
+        "latency": seconds_between(start, end),
     }
     observations = [root] + children
     latency = meta.get("latency_ms")

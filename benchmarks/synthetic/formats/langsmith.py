@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from typing import Any
 
 from benchmarks.synthetic.formats.sdk_payloads import langchain_documents, model_snapshot, openai_tools
-from benchmarks.synthetic.formats.trace_timeline import Timeline, json_or_text, ordered_steps
+from benchmarks.synthetic.formats.trace_timeline import Timeline, json_or_text, naive_and_stamp, naive_text, stamp_text
+from benchmarks.synthetic.splice import shared, so_far
 
 NAME = "langsmith"
 PROJECT_ID = "0b9a5c3e-6f1d-4c2a-9e77-3d1f0a2b4c5d"
@@ -34,23 +36,32 @@ def nested_form(traj: dict) -> bool:
 
 
 def _stamp(moment: datetime) -> str:
-    return moment.strftime("%Y%m%dT%H%M%S%fZ")
+    """%Y%m%dT%H%M%S%fZ (the dotted_order form)."""
+    return stamp_text(moment)
 
 
 def _time(moment: datetime) -> str:
-    """LangSmith writes naive UTC times with microseconds."""
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")
+    """LangSmith writes naive UTC times with microseconds: %Y-%m-%dT%H:%M:%S.%f."""
+    return naive_text(moment)
+
+
+_RUN_EXTRA = ("langsmith.run_extra",)
+_UNPARSED = object()
+
+
+def _run_extra() -> dict:
+    return {"metadata": {"ls_run_depth": 1}, "runtime": RUNTIME}
 
 
 def _lc(class_name: str, **kwargs) -> dict:
     return {"lc": 1, "type": "constructor", "id": ["langchain", "schema", "messages", class_name], "kwargs": kwargs}
 
 
-def _tool_calls(calls: list[dict]) -> list[dict]:
+def _tool_calls(calls: list[dict], parsed: list) -> list[dict]:
+    """The calls' tool_calls entries; `parsed` holds each call's arguments as json_or_text gives them."""
     out = []
-    for call in calls:
+    for call, args in zip(calls, parsed):
         tool = call.get("tool") or {}
-        args = json_or_text(tool.get("arguments"))
         out.append({"name": tool.get("name"), "args": args if args is not None else {}, "id": tool.get("call_id"), "type": "tool_call"})
     return out
 
@@ -68,20 +79,21 @@ class _Runs:
 
     def add(self, run_type: str, name: str | None, step: dict | None, **fields) -> dict:
         start, end = self.timeline.times(step)
+        start_text, start_stamp = naive_and_stamp(start)
         run_id = self._uuid()
         run = {
             "id": run_id,
             "trace_id": self.root_id,
             "parent_run_id": self.root_id,
-            "dotted_order": f"{self.root_dotted}.{_stamp(start)}{run_id}",
+            "dotted_order": f"{self.root_dotted}.{start_stamp}{run_id}",
             "name": name,
             "run_type": run_type,
             "inputs": {},
             "outputs": {},
             "error": None,
-            "start_time": _time(start),
+            "start_time": start_text,
             "end_time": _time(end),
-            "extra": {"metadata": {"ls_run_depth": 1}, "runtime": RUNTIME},
+            "extra": shared(_RUN_EXTRA, _run_extra),
             "tags": [],
             "session_id": PROJECT_ID,
             "status": "success",
@@ -101,7 +113,7 @@ def _children(traj: dict, runs: _Runs) -> None:
     if traj.get("input"):
         history.append(_lc("HumanMessage", content=traj["input"], type="human"))
     docs = list(traj.get("context_docs") or [])
-    steps = ordered_steps(traj)
+    steps = runs.timeline.steps
     if docs and not any(s.get("kind") == "retrieval" for s in steps):
         runs.add("retriever", "Retriever", None, outputs={"documents": langchain_documents(docs)})
         docs = []
@@ -121,14 +133,16 @@ def _children(traj: dict, runs: _Runs) -> None:
             if step.get("content"):
                 blocks.append({"type": "text", "text": step["content"]})
             usage = {"input_tokens": step.get("tokens_in"), "output_tokens": step.get("tokens_out")}
+            parsed = [json_or_text((call.get("tool") or {}).get("arguments")) for call in calls]  # parsed once
+            tool_calls = _tool_calls(calls, parsed)
             ai = _lc(
-                "AIMessage", content=blocks, tool_calls=_tool_calls(calls), invalid_tool_calls=[], type="ai",
+                "AIMessage", content=blocks, tool_calls=tool_calls, invalid_tool_calls=[], type="ai",
                 response_metadata={"model_name": snapshot, "finish_reason": "tool_calls" if calls else "stop"},
                 usage_metadata=usage if step.get("tokens_in") is not None or step.get("tokens_out") is not None else None,
             )
             runs.add(
                 "llm", "ChatOpenAI", step,
-                inputs={"messages": [list(history)]},
+                inputs={"messages": [so_far(history)]},
                 outputs={
                     "generations": [[{"text": step.get("content") or "", "generation_info": {"finish_reason": ai["kwargs"]["response_metadata"]["finish_reason"]},
                                       "type": "ChatGeneration", "message": ai}]],
@@ -136,17 +150,17 @@ def _children(traj: dict, runs: _Runs) -> None:
                     "run": None,
                     "type": "LLMResult",
                 },
-                extra={
+                extra=shared(("langsmith.llm_extra", name, model.get("provider"), tools), lambda: {
                     "invocation_params": {"model": name, "tools": tools, "_type": "openai-chat"},
                     "metadata": {"ls_provider": model.get("provider"), "ls_model_name": name, "ls_model_type": "chat", "ls_run_depth": 1},
                     "runtime": RUNTIME,
-                },
+                }),
                 prompt_tokens=step.get("tokens_in"),
                 completion_tokens=step.get("tokens_out"),
             )
-            history.append(_lc("AIMessage", content=step.get("content") or "", tool_calls=_tool_calls(calls), type="ai"))
-            for call in calls:
-                _tool(runs, call)
+            history.append(_lc("AIMessage", content=step.get("content") or "", tool_calls=tool_calls, type="ai"))
+            for call, args in zip(calls, parsed):
+                _tool(runs, call, args)
                 tool = call.get("tool") or {}
                 failed = tool.get("error") is not None
                 history.append(_lc("ToolMessage", content=tool.get("error") if failed else tool.get("result"), tool_call_id=tool.get("call_id"),
@@ -163,10 +177,11 @@ def _children(traj: dict, runs: _Runs) -> None:
         i += 1
 
 
-def _tool(runs: _Runs, step: dict) -> None:
+def _tool(runs: _Runs, step: dict, args: Any = _UNPARSED) -> None:
     tool = step.get("tool") or {}
     failed = tool.get("error") is not None
-    args = json_or_text(tool.get("arguments"))
+    if args is _UNPARSED:
+        args = json_or_text(tool.get("arguments"))
     inputs = args if isinstance(args, dict) else {"input": tool.get("arguments")}
     message = _lc("ToolMessage", content=tool.get("error") if failed else tool.get("result"), tool_call_id=tool.get("call_id"),
                   name=tool.get("name"), status="error" if failed else "success", type="tool")

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from benchmarks.synthetic.splice import content_key, shared
 from schemas.trajectory import NATIVE_FORMAT_TAG
 
 NAME = "native"
 
 
 def render(trajectory: dict) -> list[dict]:
-    return [{"format": NATIVE_FORMAT_TAG, **trajectory}]
+    record = {"format": NATIVE_FORMAT_TAG, **trajectory}
+    tools = trajectory.get("tools_available")
+    if tools:
+        record["tools_available"] = shared(("native.tools", content_key(tools)), lambda: tools)
+    return [record]

@@ -17,6 +17,7 @@ import json
 import re
 from datetime import datetime
 
+from benchmarks.synthetic.splice import content_key, reused, shared, so_far
 from transforms.adapters.openai_chat import (
     CANONICAL_META_KEYS,
     COMPUTED_EXTRA_KEYS,
@@ -170,14 +171,19 @@ def _schema(parameters: str | None):
 
 
 def _tools(traj: dict) -> list[dict] | None:
-    tools = [
-        {"type": "function", "function": {
-            "name": t.get("name"), "description": t.get("description"),
-            "parameters": _schema(t.get("parameters")),
-        }}
-        for t in traj.get("tools_available") or []
-    ]
-    return tools or None
+    available = traj.get("tools_available") or []
+
+    def make() -> list[dict] | None:
+        tools = [
+            {"type": "function", "function": {
+                "name": t.get("name"), "description": t.get("description"),
+                "parameters": _schema(t.get("parameters")),
+            }}
+            for t in available
+        ]
+        return tools or None
+
+    return shared(("openai_chat.tools", content_key(available)), make)
 
 
 def _example(traj: dict, messages: list[dict], tools: list[dict] | None) -> dict:
@@ -209,7 +215,7 @@ def render(traj: dict) -> list[dict]:
     model = traj.get("model") or {}
     name, version = model.get("name"), model.get("version")
     served = f"{name}-{version}" if name and version else name
-    request_meta = _request_metadata(traj)
+    request_meta = reused(_request_metadata(traj))  # the same in every call's request
     trajectory_id = str(traj.get("trajectory_id"))
     started = (traj.get("metadata") or {}).get("started_at")
     status = (traj.get("metadata") or {}).get("status")
@@ -217,7 +223,7 @@ def render(traj: dict) -> list[dict]:
     lines = []
     for n, position in enumerate(replies):
         last = n == len(replies) - 1
-        request = {"model": name, "messages": messages[:position] if position is not None else messages}
+        request = {"model": name, "messages": so_far(messages, position) if position is not None else messages}
         if tools:
             request["tools"] = tools
         request["metadata"] = request_meta

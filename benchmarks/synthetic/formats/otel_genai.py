@@ -11,11 +11,12 @@ request and the root, which ends last, in a second one.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from benchmarks.synthetic.formats.sdk_payloads import model_snapshot
-from benchmarks.synthetic.formats.trace_timeline import Timeline, json_or_text, ordered_steps, unix_nanos
+from benchmarks.synthetic.formats.trace_timeline import Timeline, json_or_text, unix_nanos
+from benchmarks.synthetic.json_text import encoder
+from benchmarks.synthetic.splice import active, content_key, shared, shared_items
 
 NAME = "otel_genai"
 SCOPE = {"name": "opentelemetry.instrumentation.genai", "version": "0.3b0"}
@@ -24,12 +25,41 @@ SPAN_KIND_CLIENT = 3
 STATUS_ERROR = 2
 
 
-def _json(value: Any) -> str:
-    """JSON text for message attributes; non-ASCII kept as is, so text stays verbatim in the line."""
-    return json.dumps(value, ensure_ascii=False)
+# JSON text for message attributes (json.dumps(value, ensure_ascii=False), one encoder instance);
+# non-ASCII kept as is, so text stays verbatim in the line.
+_json = encoder(", ", ": ")
+
+
+class _History:
+    """The messages so far, each encoded once: `json()` is `_json(messages)`, built from the
+    parts (json.dumps joins list items with ", "), not re-encoded for every model call. While
+    the generator splices (see splice.py), a token for that text, whose escaped form (as it
+    reads inside the record) is built from the parts' escaped forms, each escaped once."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.splicer = active()
+        self.escaped: list[str] = []
+
+    def append(self, message: dict) -> None:
+        self.parts.append(_json(message))
+
+    def json(self) -> str:
+        splicer = self.splicer
+        if splicer is None:
+            return f"[{', '.join(self.parts)}]"
+        escaped, parts = self.escaped, self.parts
+        while len(escaped) < len(parts):
+            escaped.append(splicer.escaped(parts[len(escaped)]))
+        return splicer.local_text(f"[{', '.join(escaped)}]")
 
 
 def _value(value: Any) -> dict:
+    kind = value.__class__  # exact types first: most values are plain str or int
+    if kind is str:
+        return {"stringValue": value}
+    if kind is int:
+        return {"intValue": str(value)}
     if isinstance(value, bool):
         return {"boolValue": value}
     if isinstance(value, int):
@@ -42,7 +72,7 @@ def _value(value: Any) -> dict:
 
 
 def _attributes(pairs: dict[str, Any]) -> list[dict]:
-    return [{"key": k, "value": _value(v)} for k, v in pairs.items() if v is not None]
+    return [{"key": k, "value": {"stringValue": v} if v.__class__ is str else _value(v)} for k, v in pairs.items() if v is not None]
 
 
 def _text_message(role: str, text: str) -> dict:
@@ -64,7 +94,8 @@ class _Trace:
         return unix_nanos(start), unix_nanos(end)
 
     def span(self, name: str, kind: int, parent: str | None, start: int, end: int, attributes: dict, span_id: str | None = None,
-             error: str | None = None) -> dict:
+             error: str | None = None, lead: list | None = None) -> dict:
+        """`lead`: attributes (already as a list) that come before `attributes`."""
         span = {
             "traceId": self.trace_id,
             "spanId": span_id or self.span_id(),
@@ -73,7 +104,7 @@ class _Trace:
             "kind": kind,
             "startTimeUnixNano": str(start),
             "endTimeUnixNano": str(end),
-            "attributes": _attributes(attributes),
+            "attributes": lead + _attributes(attributes) if lead else _attributes(attributes),
             "status": {},
         }
         if error is not None:
@@ -96,9 +127,9 @@ def _tool_definitions(traj: dict) -> str | None:
     tools = traj.get("tools_available") or []
     if not tools:
         return None
-    return _json(
+    return shared(("otel.tool_definitions", content_key(tools)), lambda: _json(
         [{"type": "function", "name": t.get("name"), "description": t.get("description"), "parameters": json_or_text(t.get("parameters"))} for t in tools]
-    )
+    ))
 
 
 def _trajlake_attributes(traj: dict) -> dict:
@@ -122,14 +153,16 @@ def render(traj: dict) -> list[dict]:
     meta = traj.get("metadata") or {}
     agent = traj.get("agent") or {}
     model = traj.get("model") or {}
-    steps = ordered_steps(traj)
     trace = _Trace(traj)
+    steps = trace.timeline.steps
     start = unix_nanos(trace.timeline.start)
     root_id = trace.span_id()
     system = traj.get("system_prompt")
     instructions = _json([{"type": "text", "content": system}]) if system else None
     definitions = _tool_definitions(traj)
-    history: list[dict] = [_text_message("user", traj["input"])] if traj.get("input") else []
+    history = _History()
+    if traj.get("input"):
+        history.append(_text_message("user", traj["input"]))
     children: list[dict] = []
     docs_pending = list(traj.get("context_docs") or [])
     retrievals = [s for s in steps if s.get("kind") == "retrieval"]
@@ -166,11 +199,14 @@ def render(traj: dict) -> list[dict]:
 
     end = unix_nanos(trace.timeline.end(traj))
     status = meta.get("status")
-    root_attrs = {
+    root_lead = {
         "gen_ai.operation.name": "invoke_agent",
         "gen_ai.agent.name": agent.get("name"),
         "gen_ai.agent.version": agent.get("version"),
         **_model_attributes(model),
+    }
+    lead = shared_items(("otel.root", *root_lead.values()), lambda: _attributes(root_lead))
+    root_attrs = {
         "gen_ai.conversation.id": traj.get("session_id"),
         "user.id": traj.get("user_id"),
         "gen_ai.usage.input_tokens": meta.get("tokens_in"),
@@ -184,19 +220,21 @@ def render(traj: dict) -> list[dict]:
         **_trajlake_attributes(traj),
     }
     root = trace.span(
-        f"invoke_agent {agent.get('name') or ''}".strip(), SPAN_KIND_INTERNAL, None, start, end, root_attrs, span_id=root_id,
+        f"invoke_agent {agent.get('name') or ''}".strip(), SPAN_KIND_INTERNAL, None, start, end, root_attrs, span_id=root_id, lead=lead,
     )
     if status not in (None, "completed"):
         root["status"] = {"code": STATUS_ERROR, "message": status}
-    resource = {"attributes": _attributes({"service.name": agent.get("name"), "service.version": agent.get("version")})}
+    resource = shared(("otel.resource", agent.get("name"), agent.get("version")), lambda: {
+        "attributes": _attributes({"service.name": agent.get("name"), "service.version": agent.get("version")})})
+    scope = shared(("otel.scope",), lambda: SCOPE)
 
     def request(spans: list[dict]) -> dict:
-        return {"resourceSpans": [{"resource": resource, "scopeSpans": [{"scope": SCOPE, "spans": spans}]}]}
+        return {"resourceSpans": [{"resource": resource, "scopeSpans": [{"scope": scope, "spans": spans}]}]}
 
     return ([request(children)] if children else []) + [request([root])]
 
 
-def _chat_span(trace: _Trace, parent: str, step: dict, calls: list[dict], history: list[dict], model: dict,
+def _chat_span(trace: _Trace, parent: str, step: dict, calls: list[dict], history: _History, model: dict,
                instructions: str | None, definitions: str | None) -> dict:
     start, end = trace.times(step)
     parts = []
@@ -208,18 +246,18 @@ def _chat_span(trace: _Trace, parent: str, step: dict, calls: list[dict], histor
         tool = call.get("tool") or {}
         parts.append({"type": "tool_call", "id": tool.get("call_id"), "name": tool.get("name"), "arguments": json_or_text(tool.get("arguments"))})
     answer = {"role": "assistant", "parts": parts, "finish_reason": "tool_call" if calls else "stop"}
+    model_attrs = _model_attributes(model)
+    lead = shared_items(("otel.chat", *model_attrs.values()), lambda: _attributes({"gen_ai.operation.name": "chat", **model_attrs}))
     attrs = {
-        "gen_ai.operation.name": "chat",
-        **_model_attributes(model),
         "gen_ai.usage.input_tokens": step.get("tokens_in"),
         "gen_ai.usage.output_tokens": step.get("tokens_out"),
         "gen_ai.response.finish_reasons": [answer["finish_reason"]],
         "gen_ai.system_instructions": instructions,
-        "gen_ai.input.messages": _json(history),
+        "gen_ai.input.messages": history.json(),
         "gen_ai.output.messages": _json([answer]),
         "gen_ai.tool.definitions": definitions,
     }
-    span = trace.span(f"chat {model.get('name') or ''}".strip(), SPAN_KIND_CLIENT, parent, start, end, attrs)
+    span = trace.span(f"chat {model.get('name') or ''}".strip(), SPAN_KIND_CLIENT, parent, start, end, attrs, lead=lead)
     history.append({"role": "assistant", "parts": [p for p in parts if p["type"] != "reasoning"]})
     return span
 
@@ -227,16 +265,16 @@ def _chat_span(trace: _Trace, parent: str, step: dict, calls: list[dict], histor
 def _tool_span(trace: _Trace, parent: str, step: dict) -> dict:
     start, end = trace.times(step)
     tool = step.get("tool") or {}
+    name = tool.get("name")
+    lead = shared_items(("otel.tool", name), lambda: _attributes(
+        {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": name, "gen_ai.tool.type": "function"}))
     attrs = {
-        "gen_ai.operation.name": "execute_tool",
-        "gen_ai.tool.name": tool.get("name"),
-        "gen_ai.tool.type": "function",
         "gen_ai.tool.call.id": tool.get("call_id"),
         "gen_ai.tool.call.arguments": tool.get("arguments"),
         "gen_ai.tool.call.result": tool.get("result"),
         "error.type": "ToolError" if tool.get("error") is not None else None,
     }
-    return trace.span(f"execute_tool {tool.get('name') or ''}".strip(), SPAN_KIND_INTERNAL, parent, start, end, attrs, error=tool.get("error"))
+    return trace.span(f"execute_tool {name or ''}".strip(), SPAN_KIND_INTERNAL, parent, start, end, attrs, error=tool.get("error"), lead=lead)
 
 
 def _retrieval_span(trace: _Trace, parent: str, step: dict | None, docs: list[dict], timing: dict) -> dict:

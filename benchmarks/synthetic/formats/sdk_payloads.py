@@ -4,14 +4,16 @@ OpenAI-style tool definitions, LangChain Documents, and the model snapshot a res
 from __future__ import annotations
 
 from benchmarks.synthetic.formats.trace_timeline import json_or_text
+from benchmarks.synthetic.splice import content_key, shared
 
 
 def openai_tools(traj: dict) -> list[dict]:
     """tools_available as OpenAI chat `tools` ({type: function, function: {...}})."""
-    return [
+    available = traj.get("tools_available") or []
+    return shared(("sdk.openai_tools", content_key(available)), lambda: [
         {"type": "function", "function": {"name": t.get("name"), "description": t.get("description"), "parameters": json_or_text(t.get("parameters"))}}
-        for t in traj.get("tools_available") or []
-    ]
+        for t in available
+    ])
 
 
 def langchain_documents(docs: list[dict]) -> list[dict]:

@@ -24,13 +24,84 @@ def parse_time(text: str | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
+# Formatting a datetime (strftime, even isoformat) costs as much as a small record's encoding;
+# the renderers format every start and end. For UTC moments (all the generator makes) the text
+# is a cached per-minute head, from strftime itself, plus the seconds and fraction from a table.
+_MICROSECOND = timedelta(microseconds=1)
+_MINUTE_US = 60_000_000
+_TWO_DIGITS = tuple(f"{n:02d}" for n in range(60))
+_THREE_DIGITS = tuple(f"{n:03d}" for n in range(1000))
+_minute_heads: dict[int, tuple[str, str]] = {}
+
+
+def utc_fields(moment: datetime) -> tuple[tuple[str, str], int, int] | None:
+    """For a UTC datetime: (its minute as "%Y-%m-%dT%H:%M:" and "%Y%m%dT%H%M", second,
+    microsecond); None for any other."""
+    if moment.tzinfo is not timezone.utc:
+        return None
+    minute, rest = divmod((moment - EPOCH) // _MICROSECOND, _MINUTE_US)
+    heads = _minute_heads.get(minute)
+    if heads is None:
+        start = EPOCH + timedelta(minutes=minute)
+        heads = (start.strftime("%Y-%m-%dT%H:%M:"), start.strftime("%Y%m%dT%H%M"))
+        if len(_minute_heads) >= 4096:
+            _minute_heads.clear()
+        _minute_heads[minute] = heads
+    second, micro = divmod(rest, 1_000_000)
+    return heads, second, micro
+
+
 def iso(moment: datetime) -> str:
     """ISO-8601 UTC with milliseconds and Z, as the tracing APIs write it."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    fields = utc_fields(moment)
+    if fields is None:
+        return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    heads, second, micro = fields
+    return f"{heads[0]}{_TWO_DIGITS[second]}.{_THREE_DIGITS[micro // 1000]}Z"
+
+
+def seconds_between(start: datetime, end: datetime) -> float:
+    """round((end - start).total_seconds(), 3); for whole milliseconds that is ms / 1000 (both
+    are the double nearest to it), without round()'s decimal conversion."""
+    micros = (end - start) // _MICROSECOND
+    if micros % 1000 == 0:
+        return (micros // 1000) / 1000
+    return round((end - start).total_seconds(), 3)
+
+
+def naive_and_stamp(moment: datetime) -> tuple[str, str]:
+    """(naive_text(moment), stamp_text(moment))."""
+    fields = utc_fields(moment)
+    if fields is None:
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.%f"), moment.strftime("%Y%m%dT%H%M%S%fZ")
+    heads, second, micro = fields
+    seconds, fraction = _TWO_DIGITS[second], f"{_THREE_DIGITS[micro // 1000]}{_THREE_DIGITS[micro % 1000]}"
+    return f"{heads[0]}{seconds}.{fraction}", f"{heads[1]}{seconds}{fraction}Z"
+
+
+def naive_text(moment: datetime) -> str:
+    """moment.strftime("%Y-%m-%dT%H:%M:%S.%f")."""
+    fields = utc_fields(moment)
+    if fields is None:
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")
+    heads, second, micro = fields
+    return f"{heads[0]}{_TWO_DIGITS[second]}.{_THREE_DIGITS[micro // 1000]}{_THREE_DIGITS[micro % 1000]}"
+
+
+def stamp_text(moment: datetime) -> str:
+    """moment.strftime("%Y%m%dT%H%M%S%fZ")."""
+    fields = utc_fields(moment)
+    if fields is None:
+        return moment.strftime("%Y%m%dT%H%M%S%fZ")
+    heads, second, micro = fields
+    return f"{heads[1]}{_TWO_DIGITS[second]}{_THREE_DIGITS[micro // 1000]}{_THREE_DIGITS[micro % 1000]}Z"
 
 
 def unix_nanos(moment: datetime) -> int:
-    return ((moment - EPOCH) // timedelta(microseconds=1)) * 1000
+    return ((moment - EPOCH) // _MICROSECOND) * 1000
+
+
+_scan = json.JSONDecoder().scan_once
 
 
 def json_or_text(text: str | None) -> Any:
@@ -38,6 +109,14 @@ def json_or_text(text: str | None) -> Any:
     results); any other text as it is."""
     if text is None:
         return None
+    if text[:1] in ("{", "[") and text[-1:] in ("}", "]"):  # the usual case, without json.loads' set-up
+        try:
+            parsed, end = _scan(text, 0)
+        except (ValueError, StopIteration):
+            pass
+        else:
+            if end == len(text):
+                return parsed
     try:
         parsed = json.loads(text)
     except ValueError:
@@ -54,18 +133,23 @@ class Timeline:
 
     def __init__(self, traj: dict, id_length: int = 16) -> None:
         meta = traj.get("metadata") or {}
-        first_step = next((s.get("started_at") for s in ordered_steps(traj) if s.get("started_at")), None)
-        self.start = parse_time(meta.get("started_at")) or parse_time(first_step) or parse_time(DEFAULT_START)
+        self.steps = ordered_steps(traj)
+        self.start = parse_time(meta.get("started_at"))
+        if not self.start:
+            first_step = next((s.get("started_at") for s in self.steps if s.get("started_at")), None)
+            self.start = parse_time(first_step) or parse_time(DEFAULT_START)
         self.cursor = self.start
         self.seed = hashlib.sha256(str(traj.get("trajectory_id")).encode("utf-8")).hexdigest()
         self.id_length = id_length
         self.count = 0
+        self._seeded = hashlib.sha256(f"{self.seed}/".encode())  # new_id hashes seed/count: the seed part once
 
     def new_id(self) -> str:
         """Hex id whose first 4 digits count up, so ids sort in creation order."""
         self.count += 1
-        digest = hashlib.sha256(f"{self.seed}/{self.count}".encode()).hexdigest()
-        return f"{self.count:04x}{digest[: self.id_length - 4]}"
+        digest = self._seeded.copy()
+        digest.update(b"%d" % self.count)  # = sha256(f"{seed}/{count}")
+        return "%04x%s" % (self.count, digest.hexdigest()[: self.id_length - 4])
 
     def times(self, step: dict | None) -> tuple[datetime, datetime]:
         step = step or {}
