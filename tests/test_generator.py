@@ -26,7 +26,7 @@ from benchmarks.synthetic.fast_random import FastRandom
 from benchmarks.synthetic.faults import dumps
 from benchmarks.synthetic.feedback import Signal, feedback_record, feedback_text
 from benchmarks.synthetic.formats import RENDERERS, langsmith
-from benchmarks.synthetic.formats.trace_timeline import iso, json_or_text
+from benchmarks.synthetic.formats.trace_timeline import iso, json_or_text, naive_and_stamp, seconds_between
 from benchmarks.synthetic.generator import feedback_row_text, pii_row_text, trajectory_row_text
 from benchmarks.synthetic.json_text import encoder, scalar
 from benchmarks.synthetic.pii import iban_valid, luhn_valid
@@ -418,6 +418,7 @@ def _trajectories_and_edge_cases() -> list[dict]:
         lambda t: t["steps"].append(dict(t["steps"][-1], index=99, kind="message", role="user", content="and now?")),
         lambda t: [s["tool"].update(arguments="not json", result="[1, 2]") for s in t["steps"] if s.get("tool")],
         lambda t: t.update(system_prompt=catalog.SYSTEM_PROMPTS["code"] + " Extra note."),
+        lambda t: [t["steps"][0].pop("role"), t["steps"][-1].update(tokens_in=12.5, extra=True)],  # off the usual shape
     ]
     variants = []
     for i, edit in enumerate(edits * 2):
@@ -435,7 +436,7 @@ def test_spliced_encoding_is_byte_identical_to_plain_encoding():
         spliced = dict(trajectory, system_prompt=token) if token else trajectory
         for name, render in RENDERERS.items():
             records = render(trajectory)
-            assert splicer.render(render, spliced) == ("\n".join(dumps(r) for r in records), len(records)), name
+            assert splicer.render(render, spliced) == ("\n".join(dumps(r) for r in records).encode(), len(records)), name
     assert not any(MARK in text for text in catalog.SYSTEM_PROMPTS.values())
 
 
@@ -443,9 +444,9 @@ def test_splicing_refuses_a_stray_marker():
     splicer = Splicer(dumps)
     splicer.text("constant text")
     with pytest.raises(ValueError):
-        splicer.expand(dumps({"a": "\x0199\x01"}))  # an id no token has
+        splicer.expand(dumps({"a": "\x0199\x01"}).encode())  # an id no token has
     with pytest.raises(ValueError):
-        splicer.expand(dumps({"a": "x\x01"}))  # unpaired
+        splicer.expand(dumps({"a": "x\x01"}).encode())  # unpaired
 
 
 def test_hand_written_record_texts_equal_the_encoder():
@@ -482,10 +483,17 @@ def test_fast_helpers_match_the_standard_library():
         ms = clock.start_ms + rng.randrange(-10**10, 10**11)
         moment = datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(milliseconds=ms)
         assert clock.iso(ms) == moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-        local = moment.astimezone(timezone(timedelta(hours=rng.randrange(-12, 13))))
-        assert iso(local) == moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-        assert langsmith._time(local) == local.strftime("%Y-%m-%dT%H:%M:%S.%f")
-        assert langsmith._stamp(local) == local.strftime("%Y%m%dT%H%M%S%fZ")
+        later = ms + rng.choice((0, 1, 999, 59_999, 60_000, 3_600_000))
+        assert clock.iso_pair(ms, later) == (clock.iso(ms), clock.iso(later))
+        for instant in (moment + timedelta(microseconds=rng.randrange(10**6)), moment.astimezone(timezone(timedelta(hours=5))),
+                        moment.replace(tzinfo=None)):
+            assert langsmith._time(instant) == instant.strftime("%Y-%m-%dT%H:%M:%S.%f")
+            assert langsmith._stamp(instant) == instant.strftime("%Y%m%dT%H%M%S%fZ")
+            assert naive_and_stamp(instant) == (langsmith._time(instant), langsmith._stamp(instant))
+            if instant.tzinfo is not None:
+                assert iso(instant) == instant.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+        span = timedelta(microseconds=rng.choice((rng.randrange(-10**9, 10**9) * 1000, rng.randrange(-10**12, 10**12))))
+        assert seconds_between(moment, moment + span) == round(span.total_seconds(), 3)
     for text in (None, "", "{}", '{"a": [1]}', " {}", "{} x", "[1]]", "{}{}", '"s"', "42", "plain", '{"a": NaN}', "\ufeff{}"):
         try:
             parsed = json.loads(text) if text is not None else None

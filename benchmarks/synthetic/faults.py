@@ -12,7 +12,7 @@ import random
 import zlib
 from dataclasses import dataclass
 
-from benchmarks.synthetic.json_text import encoder
+from benchmarks.synthetic.json_text import compact
 
 # Kinds that start from a trajectory record (the others need none).
 RECORD_KINDS = frozenset({"truncated_json", "wrong_type", "missing_id", "invalid_utf8", "nul_byte", "oversized", "not_an_object"})
@@ -30,7 +30,7 @@ class Fault:
 # The one JSON encoding of every raw line: compact, UTF-8 text (not \\u escapes), made once
 # (see json_text: json.dumps with options builds a new encoder per call); no check for circular
 # references (records are trees; the check costs a dict insert per container).
-dumps = encoder(",", ":")
+dumps = compact
 
 
 def _insert_into_string(text: bytes, field: bytes, payload: bytes) -> bytes:

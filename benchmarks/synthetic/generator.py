@@ -292,21 +292,21 @@ class _Generation:
 
     # -- trajectories ---------------------------------------------------------------------------
 
-    def _render(self, fmt: str, trajectory: dict) -> tuple[bytes, int, str]:
-        """The format's lines: as UTF-8 joined by newlines, how many, and as text. The shared
-        system prompts and tool definitions are encoded once and spliced in (see splice.py: the
-        same bytes as encoding each record whole)."""
+    def _render(self, fmt: str, trajectory: dict) -> tuple[bytes, int]:
+        """The format's lines in UTF-8, joined by newlines, and how many. What they repeat (the
+        shared system prompts, tool definitions, earlier messages ...) is encoded once and
+        spliced in (see splice.py: the same bytes as encoding each record whole)."""
         token = self._prompt_tokens.get(trajectory["system_prompt"])
         if token is not None:
             trajectory = dict(trajectory, system_prompt=token)
-        text, n_lines = self.splicer.render(RENDERERS[fmt], trajectory)
-        return text.encode("utf-8"), n_lines, text
+        return self.splicer.render(RENDERERS[fmt], trajectory)
 
-    def _write_pii(self, trajectory_id: str, fmt: str, planted: list[tuple[str, str, str]], text: str) -> list[tuple[str, str, str]]:
-        """Record the planted values the rendered lines really hold (a renderer may drop a part)."""
+    def _write_pii(self, trajectory_id: str, fmt: str, planted: list[tuple[str, str, str]], data: bytes) -> list[tuple[str, str, str]]:
+        """Record the planted values the rendered lines really hold (a renderer may drop a part).
+        (Searched in the UTF-8: a value's UTF-8 is in it exactly where the value is in the text.)"""
         kept = []
         for entity, value, location in planted:
-            if value in text:
+            if value.encode() in data:
                 kept.append((entity, value, location))
                 self.counts.pii_kept.append((entity, location))
                 self._truth_text("pii", pii_row_text(trajectory_id, entity, value, location))
@@ -321,10 +321,10 @@ class _Generation:
         start = self.clock.day_start(day) + self.rng_layout.randrange(DAY_MS - 3_600_000)
         built = self.builder.build(trajectory_id, user, start)
         fmt = self.rng_layout.choices(self._format_names, cum_weights=self._format_cum)[0]
-        data, n_lines, text = self._render(fmt, built.trajectory)
+        data, n_lines = self._render(fmt, built.trajectory)
         path = self._log_path(fmt, day)
         first = self.files.append_block(path, data, n_lines)
-        pii = self._write_pii(trajectory_id, fmt, built.pii, text)
+        pii = self._write_pii(trajectory_id, fmt, built.pii, data)
         row = self._emit_row(built, trajectory_id, user, fmt, day, path, first, n_lines, None, None)
         entry = _Emitted(built, fmt, row, pii, data, n_lines, day, path, first)
         self._originals += 1
@@ -350,10 +350,10 @@ class _Generation:
                 trajectory["final_output"] = output
                 trajectory["steps"] = base["steps"][:-1] + [dict(base["steps"][-1], content=output)]
         day = min(self.config.days - 1, source.day + self.rng_dup.randint(0, 1))
-        data, n_lines, text = self._render(source.fmt, trajectory)
+        data, n_lines = self._render(source.fmt, trajectory)
         path = self._log_path(source.fmt, day)
         first = self.files.append_block(path, data, n_lines)
-        self._write_pii(trajectory_id, source.fmt, source.pii, text)
+        self._write_pii(trajectory_id, source.fmt, source.pii, data)
         user = self.users_by_id[base["user_id"]]
         self._emit_row(source.built, trajectory_id, user, source.fmt, day, path, first, n_lines,
                        source.row["trajectory_id"], kind)

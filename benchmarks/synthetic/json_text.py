@@ -47,7 +47,7 @@ def encoder(item_separator: str = ",", key_separator: str = ":") -> Callable[[An
 # field through one of these (the compact encoder's exact output; a text field that is not a
 # str raises rather than diverges). tests/test_generator.py compares them with the encoder.
 string = _stdlib.encode_basestring  # str -> JSON string literal (TypeError for anything else)
-_compact = encoder(",", ":")
+compact = encoder(",", ":")  # the raw lines' encoding
 _INF = float("inf")
 
 
@@ -66,7 +66,7 @@ def scalar(value: Any) -> str:
         return int.__repr__(value)
     if kind is float and -_INF < value < _INF:
         return float.__repr__(value)
-    return _compact(value)
+    return compact(value)
 
 
 def optional(text: str | None) -> str:

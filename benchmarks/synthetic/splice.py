@@ -1,22 +1,30 @@
-"""Encode records whose long constant values repeat, encoding each such value once.
+"""Encode the records of one trajectory, encoding what they repeat only once.
 
-About half the bytes the generator writes are a few constants repeated verbatim: the shared
-system prompts (in every record, and in trace formats in every model call's input) and the tool
-definitions. While the generator encodes, such a value is replaced by a short token string, the
-record is encoded, and the token's encoded form is replaced by the value's cached encoding. The
-result is byte-identical to encoding the record with the value in place (tests/test_generator.py
-compares both on every format).
+Most of what the generator writes repeats: the five shared system prompts and the tool
+definitions are in every record (in trace formats, in every model call's input), each model
+call of a trace sends all earlier messages again, and constant attributes recur in every span.
+JSON encoding is the generator's largest cost, so while it renders a trajectory
+(`Splicer.render`), such a value is handed to the renderer as a short token string; the records
+are encoded, and each token's encoded form is replaced by the value's encoding, made once. The
+result is byte-identical to encoding the records with the values in place
+(tests/test_generator.py compares both for every format, on generated and edge-case input).
+
+What renderers call (each returns the value itself when no Splicer is active, so `render()`
+called anywhere else returns exactly what it always did):
+  shared(key, make)        a value repeated across trajectories, fully determined by `key`
+                           (texts, or None, as key parts: equal keys mean equal values)
+  shared_items(key, make)  list items that lead many lists, spliced in as a run of items
+  so_far(messages, n)      the messages a model call sends, built from each message's
+                           encoding (the list must only grow by appending)
+  reused(obj)              an object several records of one trajectory hold
+  encoded_as(obj, encode)  a value whose exact encoding a faster writer gives
 
 A token is `\\x01<id>\\x01`. JSON escapes U+0001 as `\\u0001`, so a token comes out of the
 encoder as `"\\u0001<id>\\u0001"`, or, inside a JSON text that is itself a string value (as the
-OTel renderer writes messages), as `\\"\\\\u0001<id>\\\\u0001\\"`. Generated content never
-holds U+0001 (the catalog is checked when this module is imported; personal data, ids and
-numbers are printable ASCII), so every escaped U+0001 in the output is part of a token; any
-other is an error, never silently spliced.
-
-Renderers stay plain functions of the trajectory: `shared(key, make)` returns `make()` unless
-the generator's `Splicer` is active (only around its own render + encode), so `render()` called
-anywhere else returns exactly what it always did.
+OTel renderer writes messages), as `\\"\\\\u0001<id>\\\\u0001\\"` (strings only). Generated
+content never holds U+0001 (the catalog is checked when this module is imported; personal
+data, ids and numbers are printable ASCII), so every escaped U+0001 in the output belongs to a
+token; one that does not is an error, never silently spliced.
 """
 
 from __future__ import annotations
@@ -28,49 +36,52 @@ from typing import Any
 from benchmarks.synthetic import catalog
 
 MARK = "\x01"
-ESCAPED = "\\u0001"  # how the encoder writes MARK
+ESCAPED = b"\\u0001"  # how the encoder writes MARK (in the UTF-8 the splicing works on)
 
 
 class Splicer:
-    """Tokens for repeated values, and an encoder that splices their cached encodings back.
+    """Tokens for repeated values, and an encoder that splices their encodings back.
 
-    Two kinds: constants (`token`, `text`; kept for the whole run) and, while one trajectory is
-    rendered, the message lists of its model calls (`prefix`; each message encoded once, though
-    every later call of the trace sends it again), dropped once its records are encoded.
+    It works on UTF-8: a record is encoded with its tokens (the smaller text), then the
+    values' encodings, each made once as bytes, are spliced in; no full text is re-encoded.
+    Constants (`token`, `items_token`, `text`) are kept for the whole run; the tokens made while
+    one trajectory renders (`prefix`, `reuse`, `local_*`) are dropped once its records are
+    encoded.
     """
 
     def __init__(self, dumps: Callable[[Any], str]) -> None:
         self.dumps = dumps
         self.tokens: dict[Hashable, str] = {}
-        # token id -> (value is a string, level-1 text, level-2 text or None)
-        self._texts: dict[str, tuple[bool, str, str | None]] = {}
+        # token id -> (value is a string, UTF-8 encoding, and inside a string for a string)
+        self._texts: dict[bytes, tuple[bool, bytes, bytes | None]] = {}
         self._constants = 0
-        self._locals: list[str] = []  # ids of this trajectory's tokens
+        self._locals: list[bytes] = []  # ids of this trajectory's tokens
         self._prefixes: dict[int, list] = {}  # id(list) -> [list, items encoded, their encodings joined]
         self._reused: dict[int, tuple[Any, str]] = {}  # id(object) -> (object, its token)
+
+    def _constant(self, key: Hashable, entry: tuple[bool, bytes, bytes | None]) -> str:
+        ident = str(self._constants)
+        self._constants += 1
+        self._texts[ident.encode()] = entry
+        token = self.tokens[key] = f"{MARK}{ident}{MARK}"
+        return token
 
     def token(self, key: Hashable, value: Any) -> str:
         """The token standing for `value` (registered under `key` on first use)."""
         found = self.tokens.get(key)
         if found is None:
-            ident = str(self._constants)
-            self._constants += 1
             if isinstance(value, str):
                 once = self.dumps(value)
-                self._texts[ident] = (True, once[1:-1], self.dumps(once)[3:-3])
+                found = self._constant(key, (True, once[1:-1].encode(), self.dumps(once)[3:-3].encode()))
             else:  # (it may hold other constants' tokens)
-                self._texts[ident] = (False, self.encode(value), None)
-            found = self.tokens[key] = f"{MARK}{ident}{MARK}"
+                found = self._constant(key, (False, self.encode(value), None))
         return found
 
     def items_token(self, key: Hashable, items: list) -> str:
         """A token standing for several list items: spliced in as their encodings, comma-separated."""
         found = self.tokens.get(key)
         if found is None:
-            ident = str(self._constants)
-            self._constants += 1
-            self._texts[ident] = (False, ",".join([self.encode(item) for item in items]), None)
-            found = self.tokens[key] = f"{MARK}{ident}{MARK}"
+            found = self._constant(key, (False, b",".join([self.encode(item) for item in items]), None))
         return found
 
     def text(self, value: str) -> str:
@@ -82,14 +93,13 @@ class Splicer:
         """A token for `items[:n]` (n > 0); items must only grow (by appending) during the render."""
         state = self._prefixes.get(id(items))
         if state is None:  # the list is kept (so its id is not reused) until the render ends
-            state = self._prefixes[id(items)] = [items, 0, ""]  # list, items encoded, their encodings joined
+            state = self._prefixes[id(items)] = [items, 0, b""]  # list, items encoded, their encodings joined
         done, body = state[1], state[2]
         if n > done:  # encode the new items in one go and extend the joined encodings
             new = self.encode(items[done:n])[1:-1]
-            body = state[2] = f"{body},{new}" if done else new
+            body = state[2] = body + b"," + new if done else new
             state[1] = done = n
-        text = f"[{body}]" if n == done else self.encode(items[:n])
-        return self._local((False, text, None))
+        return self._local((False, b"[" + body + b"]" if n == done else self.encode(items[:n]), None))
 
     def reuse(self, obj: dict | list) -> str:
         """A token for an object several records of this render hold (encoded once); it must not
@@ -99,23 +109,28 @@ class Splicer:
             found = self._reused[id(obj)] = (obj, self._local((False, self.encode(obj), None)))
         return found[1]
 
-    def escaped(self, text: str) -> str:
-        """`text` as it reads inside a JSON string (without the quotes), tokens in it spliced."""
-        return self.expand(self.dumps(text))[1:-1]
+    def local_encoded(self, encoded: str) -> str:
+        """A token for a value of this render given as its (exact) encoding."""
+        return self._local((False, encoded.encode(), None))
 
-    def local_text(self, escaped: str) -> str:
+    def escaped(self, text: str) -> bytes:
+        """`text` as it reads inside a JSON string (without the quotes), tokens in it spliced."""
+        return self.expand(self.dumps(text).encode())[1:-1]
+
+    def local_text(self, escaped: bytes) -> str:
         """A token for a string made during this render, given as `escaped` gives it."""
         return self._local((True, escaped, None))
 
-    def _local(self, entry: tuple[bool, str, str | None]) -> str:
+    def _local(self, entry: tuple[bool, bytes, bytes | None]) -> str:
         ident = f"L{len(self._locals)}"
-        self._locals.append(ident)
-        self._texts[ident] = entry
+        key = ident.encode()
+        self._locals.append(key)
+        self._texts[key] = entry
         return f"{MARK}{ident}{MARK}"
 
-    def render(self, renderer: Callable[[dict], list], trajectory: dict) -> tuple[str, int]:
-        """`"\\n".join(dumps(record) for record in renderer(trajectory))` with shared values
-        spliced, and the number of records. (JSON text holds no raw newline.)"""
+    def render(self, renderer: Callable[[dict], list], trajectory: dict) -> tuple[bytes, int]:
+        """`"\n".join(dumps(record) for record in renderer(trajectory))` in UTF-8, with shared
+        values spliced, and the number of records. (JSON text holds no raw newline.)"""
         global _active
         previous, _active = _active, self
         try:
@@ -124,7 +139,7 @@ class Splicer:
             _active = previous
         dumps = self.dumps
         try:
-            return self.expand("\n".join([dumps(record) for record in records])), len(records)
+            return self.expand("\n".join([dumps(record) for record in records]).encode()), len(records)
         finally:
             for ident in self._locals:
                 del self._texts[ident]
@@ -132,39 +147,45 @@ class Splicer:
             self._prefixes.clear()
             self._reused.clear()
 
-    def encode(self, obj: Any) -> str:
-        return self.expand(self.dumps(obj))
+    def encode(self, obj: Any) -> bytes:
+        """dumps(obj) in UTF-8, tokens spliced."""
+        return self.expand(self.dumps(obj).encode())
 
-    def expand(self, encoded: str) -> str:
+    def expand(self, encoded: bytes) -> bytes:
         """Replace each encoded token by its value's encoding."""
         if ESCAPED not in encoded:
             return encoded
-        parts = encoded.split(ESCAPED)
-        if len(parts) % 2 == 0:
+        parts = encoded.split(ESCAPED)  # text, id, text, id, ..., text
+        count = len(parts)
+        if not count & 1:
             raise ValueError("unpaired U+0001 in encoded record")
-        out = [parts[0]]
         texts = self._texts
-        for i in range(1, len(parts), 2):
+        out = [parts[0]]
+        append = out.append
+        for i in range(1, count, 2):
             ident, after = parts[i], parts[i + 1]
-            before = out[-1]
-            if ident.endswith("\\"):  # inside a JSON text inside a string: `\"\\u0001<id>\\u0001\"`
-                entry = texts.get(ident[:-1])
-                if entry is None or entry[2] is None or not before.endswith('\\"\\') or not after.startswith('\\"'):
+            entry = texts.get(ident)
+            if entry is not None:  # `"\u0001<id>\u0001"`
+                before = out[-1]
+                if before[-1:] != b'"' or after[:1] != b'"':
                     raise ValueError(f"unexpected token {ident!r} in encoded record")
-                out[-1] = before[:-1]
-                out.append(entry[2])
-            else:
-                entry = texts.get(ident)
-                if entry is None or not before.endswith('"') or not after.startswith('"'):
-                    raise ValueError(f"unexpected token {ident!r} in encoded record")
-                if entry[0]:
-                    out.append(entry[1])
-                else:  # a token standing for an object or array: drop its quotes
+                if entry[0]:  # a string: its escaped text between the quotes
+                    append(entry[1])
+                    append(after)
+                else:  # an object, array or list items: in place of the quoted token
                     out[-1] = before[:-1]
-                    out.append(entry[1])
-                    after = after[1:]
-            out.append(after)
-        return "".join(out)
+                    append(entry[1])
+                    append(after[1:])
+                continue
+            # inside a JSON text inside a string: `\"\\u0001<id>\\u0001\"` (strings only)
+            entry = texts.get(ident[:-1]) if ident[-1:] == b"\\" else None
+            before = out[-1]
+            if entry is None or entry[2] is None or before[-3:] != b'\\"\\' or after[:2] != b'\\"':
+                raise ValueError(f"unexpected token {ident!r} in encoded record")
+            out[-1] = before[:-1]
+            append(entry[2])
+            append(after)
+        return b"".join(out)
 
 
 _active: Splicer | None = None
@@ -200,6 +221,15 @@ def reused(obj: Any) -> Any:
     if splicer is None or not obj or not isinstance(obj, (dict, list)):
         return obj
     return splicer.reuse(obj)
+
+
+def encoded_as(obj: Any, encode: Callable[[Any], str]) -> Any:
+    """`obj`; while a Splicer is active, a token for it whose encoding is `encode(obj)`, which
+    must be exactly the compact encoding (e.g. a faster writer for a known shape)."""
+    splicer = _active
+    if splicer is None:
+        return obj
+    return splicer.local_encoded(encode(obj))
 
 
 def so_far(items: list, n: int | None = None) -> list:

@@ -214,16 +214,15 @@ class TrajectoryBuilder:
         self._model_cum = list(accumulate(w for _, w in MODELS))
         self._tools_available = {t.name: [TOOLS[n].available for n in t.tools] for t in TASKS}
 
-    def _choose(self, templates: tuple[str, ...], filling: Filling, pii_preference: float) -> str:
-        clean, with_pii = self._pools.split(templates)
-        rng = self.rng
-        if with_pii and (not clean or (filling.with_pii and rng.random() < pii_preference)):
-            return rng.choice(with_pii)
-        return rng.choice(clean)
-
     def _text(self, templates: tuple[str, ...], filling: Filling, location: str, pii_preference: float) -> str:
+        """A template drawn from `templates` (one with personal data with probability
+        `pii_preference` when the trajectory carries some), filled at `location`."""
         filling.location = location
-        return filling.fill(self._choose(templates, filling, pii_preference))
+        clean, with_pii = self._pools._cache.get(id(templates)) or self._pools.split(templates)
+        random = self.rng.random
+        if with_pii and (not clean or (filling.with_pii and random() < pii_preference)):
+            return with_pii[int(random() * len(with_pii))].format_map(filling)
+        return clean[int(random() * len(clean))].format_map(filling)
 
     def build(self, trajectory_id: str, user: User, start_ms: int) -> Built:
         rng = self.rng

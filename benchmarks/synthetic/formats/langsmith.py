@@ -75,7 +75,7 @@ class _Runs:
 
     def _uuid(self) -> str:
         h = self.timeline.new_id()
-        return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-8{h[17:20]}-{h[20:32]}"
+        return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-8{h[17:20]}-{h[20:]}"  # h is 32 hex digits
 
     def add(self, run_type: str, name: str | None, step: dict | None, **fields) -> dict:
         start, end = self.timeline.times(step)

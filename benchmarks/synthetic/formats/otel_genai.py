@@ -39,7 +39,7 @@ class _History:
     def __init__(self) -> None:
         self.parts: list[str] = []
         self.splicer = active()
-        self.escaped: list[str] = []
+        self.escaped: list[bytes] = []
 
     def append(self, message: dict) -> None:
         self.parts.append(_json(message))
@@ -51,7 +51,7 @@ class _History:
         escaped, parts = self.escaped, self.parts
         while len(escaped) < len(parts):
             escaped.append(splicer.escaped(parts[len(escaped)]))
-        return splicer.local_text(f"[{', '.join(escaped)}]")
+        return splicer.local_text(b"[" + b", ".join(escaped) + b"]")
 
 
 def _value(value: Any) -> dict:
@@ -226,10 +226,9 @@ def render(traj: dict) -> list[dict]:
         root["status"] = {"code": STATUS_ERROR, "message": status}
     resource = shared(("otel.resource", agent.get("name"), agent.get("version")), lambda: {
         "attributes": _attributes({"service.name": agent.get("name"), "service.version": agent.get("version")})})
-    scope = shared(("otel.scope",), lambda: SCOPE)
 
     def request(spans: list[dict]) -> dict:
-        return {"resourceSpans": [{"resource": resource, "scopeSpans": [{"scope": scope, "spans": spans}]}]}
+        return {"resourceSpans": [{"resource": resource, "scopeSpans": [{"scope": SCOPE, "spans": spans}]}]}
 
     return ([request(children)] if children else []) + [request([root])]
 
