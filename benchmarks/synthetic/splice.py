@@ -17,7 +17,6 @@ called anywhere else returns exactly what it always did):
   so_far(messages, n)      the messages a model call sends, built from each message's
                            encoding (the list must only grow by appending)
   reused(obj)              an object several records of one trajectory hold
-  encoded_as(obj, encode)  a value whose exact encoding a faster writer gives
 
 A token is `\\x01<id>\\x01`. JSON escapes U+0001 as `\\u0001`, so a token comes out of the
 encoder as `"\\u0001<id>\\u0001"`, or, inside a JSON text that is itself a string value (as the
@@ -37,6 +36,9 @@ from benchmarks.synthetic import catalog
 
 MARK = "\x01"
 ESCAPED = b"\\u0001"  # how the encoder writes MARK (in the UTF-8 the splicing works on)
+
+
+_LOCAL_IDS = tuple((f"L{n}".encode(), f"{MARK}L{n}{MARK}") for n in range(256))  # a render's token ids
 
 
 class Splicer:
@@ -109,10 +111,6 @@ class Splicer:
             found = self._reused[id(obj)] = (obj, self._local((False, self.encode(obj), None)))
         return found[1]
 
-    def local_encoded(self, encoded: str) -> str:
-        """A token for a value of this render given as its (exact) encoding."""
-        return self._local((False, encoded.encode(), None))
-
     def escaped(self, text: str) -> bytes:
         """`text` as it reads inside a JSON string (without the quotes), tokens in it spliced."""
         return self.expand(self.dumps(text).encode())[1:-1]
@@ -122,11 +120,11 @@ class Splicer:
         return self._local((True, escaped, None))
 
     def _local(self, entry: tuple[bool, bytes, bytes | None]) -> str:
-        ident = f"L{len(self._locals)}"
-        key = ident.encode()
+        n = len(self._locals)
+        key, token = _LOCAL_IDS[n] if n < len(_LOCAL_IDS) else (f"L{n}".encode(), f"{MARK}L{n}{MARK}")
         self._locals.append(key)
         self._texts[key] = entry
-        return f"{MARK}{ident}{MARK}"
+        return token
 
     def render(self, renderer: Callable[[dict], list], trajectory: dict) -> tuple[bytes, int]:
         """`"\n".join(dumps(record) for record in renderer(trajectory))` in UTF-8, with shared
@@ -221,15 +219,6 @@ def reused(obj: Any) -> Any:
     if splicer is None or not obj or not isinstance(obj, (dict, list)):
         return obj
     return splicer.reuse(obj)
-
-
-def encoded_as(obj: Any, encode: Callable[[Any], str]) -> Any:
-    """`obj`; while a Splicer is active, a token for it whose encoding is `encode(obj)`, which
-    must be exactly the compact encoding (e.g. a faster writer for a known shape)."""
-    splicer = _active
-    if splicer is None:
-        return obj
-    return splicer.local_encoded(encode(obj))
 
 
 def so_far(items: list, n: int | None = None) -> list:

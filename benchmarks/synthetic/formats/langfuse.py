@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 
 from benchmarks.synthetic.formats.sdk_payloads import langchain_documents, model_snapshot, openai_tools
-from benchmarks.synthetic.formats.trace_timeline import Timeline, iso, json_or_text, seconds_between
+from benchmarks.synthetic.formats.trace_timeline import Timeline, iso_span, json_or_text
 from benchmarks.synthetic.splice import so_far
 
 NAME = "langfuse"
@@ -63,14 +63,14 @@ class _Observations:
         self.root_id = self.timeline.new_id()
 
     def add(self, kind: str, name: str | None, step: dict | None, **fields) -> dict:
-        start, end = self.timeline.times(step)
+        start_time, end_time, latency = iso_span(*self.timeline.times(step))
         observation = {
             "id": self.timeline.new_id(),
             "traceId": self.traj["trajectory_id"],
             "type": kind,
             "name": name,
-            "startTime": iso(start),
-            "endTime": iso(end),
+            "startTime": start_time,
+            "endTime": end_time,
             "completionStartTime": None,
             "model": None,
             "modelParameters": None,
@@ -85,7 +85,7 @@ class _Observations:
             "parentObservationId": self.root_id,
             "version": None,
             "environment": ENVIRONMENT,
-            "latency": seconds_between(start, end),
+            "latency": latency,
         }
         observation.update(fields)
         self.items.append(observation)
@@ -171,20 +171,20 @@ def render(traj: dict) -> list[dict]:
     meta = traj.get("metadata") or {}
     agent = traj.get("agent") or {}
     children, obs = _observations(traj)
-    start, end = obs.timeline.start, obs.timeline.end(traj)
+    start_time, end_time, root_latency = iso_span(obs.timeline.start, obs.timeline.end(traj))
     root = {
         "id": obs.root_id, "traceId": traj["trajectory_id"], "type": "AGENT", "name": agent.get("name"),
-        "startTime": iso(start), "endTime": iso(end), "completionStartTime": None, "model": None, "modelParameters": None,
+        "startTime": start_time, "endTime": end_time, "completionStartTime": None, "model": None, "modelParameters": None,
         "input": traj.get("input"), "output": traj.get("final_output"), "metadata": {}, "usage": None, "usageDetails": {},
         "costDetails": {}, "level": "ERROR" if meta.get("status") not in (None, "completed") else "DEFAULT",
         "statusMessage": None, "parentObservationId": None, "version": agent.get("version"), "environment": ENVIRONMENT,
-        "latency": seconds_between(start, end),
+        "latency": root_latency,
     }
     observations = [root] + children
     latency = meta.get("latency_ms")
     trace = {
         "id": traj["trajectory_id"],
-        "timestamp": iso(start),
+        "timestamp": start_time,
         "name": agent.get("name"),
         "input": traj.get("input"),
         "output": traj.get("final_output"),

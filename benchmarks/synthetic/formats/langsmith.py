@@ -20,8 +20,8 @@ from datetime import datetime
 from typing import Any
 
 from benchmarks.synthetic.formats.sdk_payloads import langchain_documents, model_snapshot, openai_tools
-from benchmarks.synthetic.formats.trace_timeline import Timeline, json_or_text, naive_and_stamp, naive_text, stamp_text
-from benchmarks.synthetic.splice import shared, so_far
+from benchmarks.synthetic.formats.trace_timeline import Timeline, json_or_text, naive_span, naive_text, stamp_text
+from benchmarks.synthetic.splice import active, shared, so_far
 
 NAME = "langsmith"
 PROJECT_ID = "0b9a5c3e-6f1d-4c2a-9e77-3d1f0a2b4c5d"
@@ -72,14 +72,15 @@ class _Runs:
         self.root_id = self._uuid()
         self.root_dotted = f"{_stamp(self.timeline.start)}{self.root_id}"
         self.runs: list[dict] = []
+        # every run's default extra: while splicing one token for all (else a new dict per run)
+        self.extra_token = shared(_RUN_EXTRA, _run_extra) if active() else None
 
     def _uuid(self) -> str:
         h = self.timeline.new_id()
         return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-8{h[17:20]}-{h[20:]}"  # h is 32 hex digits
 
     def add(self, run_type: str, name: str | None, step: dict | None, **fields) -> dict:
-        start, end = self.timeline.times(step)
-        start_text, start_stamp = naive_and_stamp(start)
+        start_text, start_stamp, end_text = naive_span(*self.timeline.times(step))
         run_id = self._uuid()
         run = {
             "id": run_id,
@@ -92,8 +93,8 @@ class _Runs:
             "outputs": {},
             "error": None,
             "start_time": start_text,
-            "end_time": _time(end),
-            "extra": shared(_RUN_EXTRA, _run_extra),
+            "end_time": end_text,
+            "extra": self.extra_token or _run_extra(),
             "tags": [],
             "session_id": PROJECT_ID,
             "status": "success",
@@ -107,6 +108,16 @@ def _children(traj: dict, runs: _Runs) -> None:
     model = traj.get("model") or {}
     name, snapshot = model.get("name"), model_snapshot(model)
     tools = openai_tools(traj)
+
+    def llm_extra() -> dict:
+        return {
+            "invocation_params": {"model": name, "tools": tools, "_type": "openai-chat"},
+            "metadata": {"ls_provider": model.get("provider"), "ls_model_name": name, "ls_model_type": "chat", "ls_run_depth": 1},
+            "runtime": RUNTIME,
+        }
+
+    # the same for every model call: while splicing one token (else a new dict per call)
+    llm_extra_token = shared(("langsmith.llm_extra", name, model.get("provider"), tools), llm_extra) if active() else None
     history: list[dict] = []
     if traj.get("system_prompt"):
         history.append(_lc("SystemMessage", content=traj["system_prompt"], type="system"))
@@ -150,11 +161,7 @@ def _children(traj: dict, runs: _Runs) -> None:
                     "run": None,
                     "type": "LLMResult",
                 },
-                extra=shared(("langsmith.llm_extra", name, model.get("provider"), tools), lambda: {
-                    "invocation_params": {"model": name, "tools": tools, "_type": "openai-chat"},
-                    "metadata": {"ls_provider": model.get("provider"), "ls_model_name": name, "ls_model_type": "chat", "ls_run_depth": 1},
-                    "runtime": RUNTIME,
-                }),
+                extra=llm_extra_token or llm_extra(),
                 prompt_tokens=step.get("tokens_in"),
                 completion_tokens=step.get("tokens_out"),
             )

@@ -42,7 +42,12 @@ def utc_fields(moment: datetime) -> tuple[tuple[str, str], int, int] | None:
     microsecond); None for any other."""
     if moment.tzinfo is not timezone.utc:
         return None
-    minute, rest = divmod((moment - EPOCH) // _MICROSECOND, _MINUTE_US)
+    return _fields((moment - EPOCH) // _MICROSECOND)
+
+
+def _fields(micros: int) -> tuple[tuple[str, str], int, int]:
+    """utc_fields of the moment `micros` microseconds after the epoch."""
+    minute, rest = divmod(micros, _MINUTE_US)
     heads = _minute_heads.get(minute)
     if heads is None:
         start = EPOCH + timedelta(minutes=minute)
@@ -63,6 +68,19 @@ def iso(moment: datetime) -> str:
     return f"{heads[0]}{_TWO_DIGITS[second]}.{_THREE_DIGITS[micro // 1000]}Z"
 
 
+def iso_span(start: datetime, end: datetime) -> tuple[str, str, float]:
+    """(iso(start), iso(end), seconds_between(start, end)), each moment taken apart once."""
+    if start.tzinfo is not timezone.utc or end.tzinfo is not timezone.utc:
+        return iso(start), iso(end), seconds_between(start, end)
+    first, last = (start - EPOCH) // _MICROSECOND, (end - EPOCH) // _MICROSECOND
+    heads, second, micro = _fields(first)
+    start_text = f"{heads[0]}{_TWO_DIGITS[second]}.{_THREE_DIGITS[micro // 1000]}Z"
+    heads, second, micro = _fields(last)
+    end_text = f"{heads[0]}{_TWO_DIGITS[second]}.{_THREE_DIGITS[micro // 1000]}Z"
+    span = last - first
+    return start_text, end_text, (span // 1000) / 1000 if span % 1000 == 0 else round((end - start).total_seconds(), 3)
+
+
 def seconds_between(start: datetime, end: datetime) -> float:
     """round((end - start).total_seconds(), 3); for whole milliseconds that is ms / 1000 (both
     are the double nearest to it), without round()'s decimal conversion."""
@@ -72,14 +90,15 @@ def seconds_between(start: datetime, end: datetime) -> float:
     return round((end - start).total_seconds(), 3)
 
 
-def naive_and_stamp(moment: datetime) -> tuple[str, str]:
-    """(naive_text(moment), stamp_text(moment))."""
-    fields = utc_fields(moment)
-    if fields is None:
-        return moment.strftime("%Y-%m-%dT%H:%M:%S.%f"), moment.strftime("%Y%m%dT%H%M%S%fZ")
-    heads, second, micro = fields
+def naive_span(start: datetime, end: datetime) -> tuple[str, str, str]:
+    """(naive_text(start), stamp_text(start), naive_text(end))."""
+    if start.tzinfo is not timezone.utc or end.tzinfo is not timezone.utc:
+        return naive_text(start), stamp_text(start), naive_text(end)
+    heads, second, micro = _fields((start - EPOCH) // _MICROSECOND)
     seconds, fraction = _TWO_DIGITS[second], f"{_THREE_DIGITS[micro // 1000]}{_THREE_DIGITS[micro % 1000]}"
-    return f"{heads[0]}{seconds}.{fraction}", f"{heads[1]}{seconds}{fraction}Z"
+    start_text, start_stamp = f"{heads[0]}{seconds}.{fraction}", f"{heads[1]}{seconds}{fraction}Z"
+    heads, second, micro = _fields((end - EPOCH) // _MICROSECOND)
+    return start_text, start_stamp, f"{heads[0]}{_TWO_DIGITS[second]}.{_THREE_DIGITS[micro // 1000]}{_THREE_DIGITS[micro % 1000]}"
 
 
 def naive_text(moment: datetime) -> str:
