@@ -146,13 +146,26 @@ def generate(trajectories: int, seed: int) -> Path:
     from benchmarks.synthetic.cli import main as generate_main
 
     out = DATA / f"raw-{trajectories}-{seed}"
-    manifest = out / "_truth" / "manifest.json"
-    if not manifest.exists():
+    if not _generated_as_now(out / "_truth" / "manifest.json", trajectories, seed):
         shutil.rmtree(out, ignore_errors=True)
         started = time.perf_counter()
         generate_main(["--trajectories", str(trajectories), "--seed", str(seed), "--out", str(out)])
         print(f"generated {trajectories:,} trajectories in {time.perf_counter() - started:.1f}s -> {out}")
     return out
+
+
+def _generated_as_now(manifest: Path, trajectories: int, seed: int) -> bool:
+    """Whether this output is what the generator would write now (same version and settings):
+    data left by an older generator or other settings would time something else."""
+    from benchmarks.synthetic.config import GeneratorConfig
+    from benchmarks.synthetic.generator import GENERATOR_VERSION, resolve_formats
+
+    if not manifest.exists():
+        return False
+    written = json.loads(manifest.read_text(encoding="utf-8"))
+    config = GeneratorConfig(trajectories=trajectories, seed=seed)
+    expected = {**config.as_dict(), "formats": resolve_formats(config.formats)}
+    return written.get("generator_version") == GENERATOR_VERSION and written.get("config") == expected
 
 
 def timed(fn: Callable[[], object]) -> tuple[object, float, MemorySampler]:

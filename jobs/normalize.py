@@ -15,12 +15,14 @@ that alone re-exports the whole trace is still an `already_in_silver` duplicate.
 from __future__ import annotations
 
 import argparse
+import functools
 from datetime import datetime, timezone
 
 from pyspark import StorageLevel
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from jobs.adapter_plans import AdapterPlans
 from jobs.errors import AccountingError
 from jobs.lake import Lake
 from jobs.runtime import StageResult, log, main_for
@@ -79,14 +81,22 @@ def discard_unfinished(lake: Lake, runs: list[str]) -> None:
     if not runs:
         return
     in_runs = F.col("ingest_run_id").isin(runs)
-    for name, condition in [
-        ("silver.trajectories", in_runs),
-        ("silver.duplicates", in_runs),
-        ("bronze.quarantine", in_runs & (F.col("stage") == NAME)),
-        (TRACE_KEYS_TABLE, in_runs),
-    ]:
-        if lake.exists(name) and lake.read(name).where(condition).limit(1).count():
-            lake.delta(name).delete(condition)
+    written = {
+        name: condition
+        for name, condition in [
+            ("silver.trajectories", in_runs),
+            ("silver.duplicates", in_runs),
+            ("bronze.quarantine", in_runs & (F.col("stage") == NAME)),
+            (TRACE_KEYS_TABLE, in_runs),
+        ]
+        if lake.exists(name)
+    }
+    # One query looks in every table (a job per table costs about a second each, every run).
+    probes = [lake.read(name).where(condition).select(F.lit(name).alias("table")).limit(1) for name, condition in written.items()]
+    if not probes:
+        return
+    for (name,) in functools.reduce(DataFrame.unionByName, probes).collect():
+        lake.delta(name).delete(written[name])
 
 
 def validate_steps(candidates: DataFrame) -> DataFrame:
@@ -103,9 +113,17 @@ def validate_steps(candidates: DataFrame) -> DataFrame:
 
 
 def quarantine_rows(rejected: DataFrame, bronze: DataFrame, now: datetime) -> DataFrame:
-    """Rejected candidates with the raw record of their (first) line."""
-    raw = bronze.select("source_uri", "source_line", F.col("record").alias("raw"))
-    return rejected.join(raw, ["source_uri", "source_line"], "left").select(
+    """Rejected candidates with the raw record of their (first) line.
+
+    The few rejected lines pick their raw text out of the batch through a broadcast semi-join:
+    a plain join would shuffle every record of the batch to find them.
+    """
+    line = ["source_uri", "source_line"]
+    raw = (
+        bronze.join(F.broadcast(rejected.select(*line).distinct()), line, "left_semi")
+        .select(*line, F.col("record").alias("raw"))
+    )
+    return rejected.join(raw, line, "left").select(
         F.lit(NAME).alias("stage"),
         F.lit("trajectories").alias("log_kind"),
         "source_uri",
@@ -150,9 +168,14 @@ def earlier_records(lake: Lake, runs: list[str], tagged: DataFrame, batch_keys: 
     return pool.join(records_with(keys, wanted), [SOURCE_FORMAT, *RECORD_ID], "left_semi")
 
 
-def consumed(candidates: DataFrame) -> int:
-    """How many bronze records the candidates account for."""
-    return candidates.select(F.sum(F.coalesce(F.col("metadata.extra")[RECORDS_KEY].cast("long"), F.lit(1)))).head()[0] or 0
+def consumed_and_rejected(candidates: DataFrame, in_batch: Column) -> tuple[int, int]:
+    """How many bronze records the candidates account for, and how many of the batch's own
+    candidates are rejected (one pass)."""
+    row = candidates.select(
+        F.sum(F.coalesce(F.col("metadata.extra")[RECORDS_KEY].cast("long"), F.lit(1))),
+        F.count(F.when(F.col(REJECT_REASON).isNotNull() & in_batch, F.lit(1))),
+    ).head()
+    return row[0] or 0, row[1]
 
 
 def merge_actions(ranked: DataFrame) -> DataFrame:
@@ -259,10 +282,13 @@ def run(spark: SparkSession, settings: Settings, args: argparse.Namespace) -> St
     bronze = lake.read("bronze.trajectories").where(in_batch)
     tagged = detect_format(bronze, all_adapters).persist(StorageLevel.MEMORY_AND_DISK)
     cached: list[DataFrame] = [tagged]
+    plans = AdapterPlans(tagged, all_adapters)
     try:
         records_in = tagged.count()
         # Only the formats present in this batch: each adapter's plan costs seconds to build.
         present = {r[0] for r in tagged.select(SOURCE_FORMAT).distinct().collect()}
+        plans.only(present)
+        log.info("normalize: %s records of runs %s; formats %s", f"{records_in:,}", ", ".join(runs), ", ".join(sorted(p or "unknown" for p in present)))
         batch_adapters = [a for a in all_adapters if a.name in present]
         unknown = tagged.where(F.col(SOURCE_FORMAT).isNull()).select(
             "source_uri", "source_line", "ingest_run_id",
@@ -279,15 +305,20 @@ def run(spark: SparkSession, settings: Settings, args: argparse.Namespace) -> St
             regroup = regroup.persist(StorageLevel.MEMORY_AND_DISK)
             cached.append(regroup)
             earlier = regroup.where(~in_batch)
-        mapped = tagged if earlier is None else tagged.unionByName(earlier)
+        # The plans built in the background are over this batch alone; with earlier records
+        # joining, the adapters are planned again over both.
+        mapped = plans.candidates(batch_adapters) if earlier is None else to_candidates(tagged.unionByName(earlier), batch_adapters)
         candidates = (
-            to_candidates(mapped, batch_adapters)
+            mapped
+            # The union has a partition per partition of each adapter's branches (dozens of small
+            # ones); every later pass over the cached candidates would pay a task for each.
+            .coalesce(spark.sparkContext.defaultParallelism)
             .transform(validate_steps)
             .withColumn(REASSEMBLED, ~in_batch)  # its first record is an earlier run's
             .persist(StorageLevel.MEMORY_AND_DISK)
         )
         cached.append(candidates)
-        n_consumed, n_unknown = consumed(candidates), unknown.count()
+        (n_consumed, n_batch_rejected), n_unknown = consumed_and_rejected(candidates, in_batch), unknown.count()
         n_earlier = 0 if earlier is None else earlier.count()
         if n_consumed + n_unknown != records_in + n_earlier:
             raise AccountingError(
@@ -318,7 +349,8 @@ def run(spark: SparkSession, settings: Settings, args: argparse.Namespace) -> St
         ranked = ranked.persist(StorageLevel.MEMORY_AND_DISK)
         cached.append(ranked)
         merge_into_silver(lake, ranked.where(F.col(ACTION).isin(INSERT, EXTEND)), stale)
-        counts = {r[0]: r[1] for r in ranked.groupBy(ACTION).count().collect()}
+        by_action = ranked.groupBy(ACTION, SOURCE_FORMAT).count().collect()
+        counts = {action: sum(r[2] for r in by_action if r[0] == action) for action in {r[0] for r in by_action}}
         # Duplicates keep this batch's lineage, so a crashed batch's ones are found and redone.
         duplicates = duplicate_rows(ranked.where(F.col(ACTION).isin(DUPLICATE_IN_BATCH, ALREADY_IN_SILVER) & in_batch), now)
         if counts.get(UNCHANGED):
@@ -329,9 +361,10 @@ def run(spark: SparkSession, settings: Settings, args: argparse.Namespace) -> St
             lake.append(key_index(batch_keys), TRACE_KEYS_TABLE)
         n_fresh, n_extended = counts.get(INSERT, 0), counts.get(EXTEND, 0)
         n_dup = lake.read("silver.duplicates").where(in_batch).count()
-        n_rejected = rejected.count() + n_unknown
-        by_format = {r[0]: r[1] for r in ranked.where(F.col(ACTION) == INSERT).groupBy(SOURCE_FORMAT).count().collect()}
+        n_rejected = n_batch_rejected + n_unknown
+        by_format = {r[1]: r[2] for r in by_action if r[0] == INSERT}
     finally:
+        plans.close()
         for frame in reversed(cached):
             frame.unpersist()
     log_rows = [(run_id, records_in, n_fresh, n_dup, n_rejected, now) for run_id in runs]

@@ -8,6 +8,8 @@ from chispa import assert_df_equality
 from jobs.errors import ConfError
 from jobs.settings import load_settings
 from jobs.spark_session import build_spark
+from schemas.bronze import QUARANTINE
+from schemas.trajectory import TRACE_KEYS, TRAJECTORY
 
 
 def test_conf_layers_in_order(tmp_path):
@@ -61,3 +63,17 @@ def test_registered_tables_answer_sql(spark, lake):
     lake.overwrite(spark.createDataFrame([(1,), (2,), (3,)], "n INT"), "gold.exclusions")
     assert "gold.exclusions" in lake.register()
     assert spark.sql("SELECT sum(n) AS s FROM gold.exclusions").head()["s"] == 6
+
+
+def test_ensure_stores_the_schema_a_dataframe_write_would(spark, lake, tmp_path):
+    """ensure() creates tables by a metadata-only commit; their schema must be the one an empty
+    DataFrame write gives (all nullable, nested too), or later appends and merges would differ."""
+    assert not TRAJECTORY["trajectory_id"].nullable  # declared NOT NULL: the case that matters
+    for name, schema in [("silver.trajectories", TRAJECTORY), ("bronze.quarantine", QUARANTINE), ("silver.trace_keys", TRACE_KEYS)]:
+        lake.ensure(name, schema)
+        written = str(tmp_path / name)
+        spark.createDataFrame([], schema).write.format("delta").save(written)
+        assert lake.read(name).schema == spark.read.format("delta").load(written).schema
+        assert lake.version(name) == 0
+        lake.ensure(name, schema)  # already there: no new version
+        assert lake.version(name) == 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from transforms.adapters.base import CANDIDATE, RECORD, SOURCE_FORMAT, Adapter
@@ -16,15 +16,21 @@ def detect_format(records: DataFrame, adapters: list[Adapter]) -> DataFrame:
     return records.withColumn(SOURCE_FORMAT, tag)
 
 
-def to_candidates(tagged: DataFrame, adapters: list[Adapter]) -> DataFrame:
-    """Run each adapter on the records tagged with its name; the union of their candidates."""
-    parts = [
-        adapter.to_trajectories(tagged.where(F.col(SOURCE_FORMAT) == adapter.name).drop(SOURCE_FORMAT))
-        for adapter in adapters
-    ]
+def adapter_candidates(tagged: DataFrame, adapter: Adapter) -> DataFrame:
+    """One adapter run on the records tagged with its name."""
+    return adapter.to_trajectories(tagged.where(F.col(SOURCE_FORMAT) == adapter.name).drop(SOURCE_FORMAT))
+
+
+def union_candidates(spark: SparkSession, parts: list[DataFrame]) -> DataFrame:
+    """The union of adapters' candidates (an empty CANDIDATE frame for none)."""
     if not parts:
-        return tagged.sparkSession.createDataFrame([], CANDIDATE)
+        return spark.createDataFrame([], CANDIDATE)
     result = parts[0]
     for part in parts[1:]:
         result = result.unionByName(part)
     return result
+
+
+def to_candidates(tagged: DataFrame, adapters: list[Adapter]) -> DataFrame:
+    """Run each adapter on the records tagged with its name; the union of their candidates."""
+    return union_candidates(tagged.sparkSession, [adapter_candidates(tagged, adapter) for adapter in adapters])
