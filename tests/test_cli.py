@@ -94,3 +94,12 @@ def test_delta_jars_unresolvable_package_is_named():
     # Ivy's resolution report comes first on stderr; the last line is ours.
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("trajlake: error: ") and "Delta jars unavailable" in last and package in last
+
+
+def test_generate_help_lists_every_setting(capsys):
+    """argparse formats help texts with %: one stray % in a setting's text breaks --help."""
+    with pytest.raises(SystemExit) as done:
+        cli.main(["generate", "--help"])
+    assert done.value.code == 0
+    text = capsys.readouterr().out
+    assert "--gzip-level" in text and "--trajectories" in text
