@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+from collections import Counter
 from datetime import datetime, timezone
 
 from pyspark import StorageLevel
@@ -168,12 +169,11 @@ def earlier_records(lake: Lake, runs: list[str], tagged: DataFrame, batch_keys: 
     return pool.join(records_with(keys, wanted), [SOURCE_FORMAT, *RECORD_ID], "left_semi")
 
 
-def consumed_and_rejected(candidates: DataFrame, in_batch: Column) -> tuple[int, int]:
-    """How many bronze records the candidates account for, and how many of the batch's own
-    candidates are rejected (one pass)."""
+def consumed_and_rejected(candidates: DataFrame, rejected: Column) -> tuple[int, int]:
+    """How many bronze records the candidates account for, and how many match `rejected` (one pass)."""
     row = candidates.select(
         F.sum(F.coalesce(F.col("metadata.extra")[RECORDS_KEY].cast("long"), F.lit(1))),
-        F.count(F.when(F.col(REJECT_REASON).isNotNull() & in_batch, F.lit(1))),
+        F.count(F.when(rejected, F.lit(1))),
     ).head()
     return row[0] or 0, row[1]
 
@@ -318,15 +318,16 @@ def run(spark: SparkSession, settings: Settings, args: argparse.Namespace) -> St
             .persist(StorageLevel.MEMORY_AND_DISK)
         )
         cached.append(candidates)
-        (n_consumed, n_batch_rejected), n_unknown = consumed_and_rejected(candidates, in_batch), unknown.count()
+        # A reject whose (first) record is an earlier run's was quarantined by that run.
+        batch_reject = F.col(REJECT_REASON).isNotNull() & in_batch
+        (n_consumed, n_batch_rejected), n_unknown = consumed_and_rejected(candidates, batch_reject), unknown.count()
         n_earlier = 0 if earlier is None else earlier.count()
         if n_consumed + n_unknown != records_in + n_earlier:
             raise AccountingError(
                 f"normalize accounting failed: {records_in:,} bronze records in (and {n_earlier:,} of earlier "
                 f"runs assembled with them), but adapters accounted for {n_consumed:,} and {n_unknown:,} were unrecognised"
             )
-        # A reject whose (first) record is an earlier run's was quarantined by that run.
-        rejected = candidates.where(F.col(REJECT_REASON).isNotNull() & in_batch)
+        rejected = candidates.where(batch_reject)
         lake.append(
             quarantine_rows(rejected.select("source_uri", "source_line", "ingest_run_id", REJECT_REASON, REJECT_DETAIL).unionByName(unknown), tagged, now),
             "bronze.quarantine",
@@ -350,7 +351,9 @@ def run(spark: SparkSession, settings: Settings, args: argparse.Namespace) -> St
         cached.append(ranked)
         merge_into_silver(lake, ranked.where(F.col(ACTION).isin(INSERT, EXTEND)), stale)
         by_action = ranked.groupBy(ACTION, SOURCE_FORMAT).count().collect()
-        counts = {action: sum(r[2] for r in by_action if r[0] == action) for action in {r[0] for r in by_action}}
+        counts: Counter[str] = Counter()
+        for action, _, n in by_action:
+            counts[action] += n
         # Duplicates keep this batch's lineage, so a crashed batch's ones are found and redone.
         duplicates = duplicate_rows(ranked.where(F.col(ACTION).isin(DUPLICATE_IN_BATCH, ALREADY_IN_SILVER) & in_batch), now)
         if counts.get(UNCHANGED):

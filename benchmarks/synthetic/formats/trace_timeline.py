@@ -59,13 +59,33 @@ def _fields(micros: int) -> tuple[tuple[str, str], int, int]:
     return heads, second, micro
 
 
+def _iso_of(heads: tuple[str, str], second: int, micro: int) -> str:
+    return f"{heads[0]}{_TWO_DIGITS[second]}.{_THREE_DIGITS[micro // 1000]}Z"
+
+
+def _naive_of(heads: tuple[str, str], second: int, micro: int) -> str:
+    return f"{heads[0]}{_TWO_DIGITS[second]}.{_THREE_DIGITS[micro // 1000]}{_THREE_DIGITS[micro % 1000]}"
+
+
+def _stamp_of(heads: tuple[str, str], second: int, micro: int) -> str:
+    return f"{heads[1]}{_TWO_DIGITS[second]}{_THREE_DIGITS[micro // 1000]}{_THREE_DIGITS[micro % 1000]}Z"
+
+
+def _seconds(micros: int, start: datetime, end: datetime) -> float:
+    """round((end - start).total_seconds(), 3) given micros = their distance in microseconds; for
+    whole milliseconds that is ms / 1000 (both are the double nearest to it), without round()'s
+    decimal conversion."""
+    if micros % 1000 == 0:
+        return (micros // 1000) / 1000
+    return round((end - start).total_seconds(), 3)
+
+
 def iso(moment: datetime) -> str:
     """ISO-8601 UTC with milliseconds and Z, as the tracing APIs write it."""
     fields = utc_fields(moment)
     if fields is None:
         return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-    heads, second, micro = fields
-    return f"{heads[0]}{_TWO_DIGITS[second]}.{_THREE_DIGITS[micro // 1000]}Z"
+    return _iso_of(*fields)
 
 
 def iso_span(start: datetime, end: datetime) -> tuple[str, str, float]:
@@ -73,50 +93,32 @@ def iso_span(start: datetime, end: datetime) -> tuple[str, str, float]:
     if start.tzinfo is not timezone.utc or end.tzinfo is not timezone.utc:
         return iso(start), iso(end), seconds_between(start, end)
     first, last = (start - EPOCH) // _MICROSECOND, (end - EPOCH) // _MICROSECOND
-    heads, second, micro = _fields(first)
-    start_text = f"{heads[0]}{_TWO_DIGITS[second]}.{_THREE_DIGITS[micro // 1000]}Z"
-    heads, second, micro = _fields(last)
-    end_text = f"{heads[0]}{_TWO_DIGITS[second]}.{_THREE_DIGITS[micro // 1000]}Z"
-    span = last - first
-    return start_text, end_text, (span // 1000) / 1000 if span % 1000 == 0 else round((end - start).total_seconds(), 3)
+    return _iso_of(*_fields(first)), _iso_of(*_fields(last)), _seconds(last - first, start, end)
 
 
 def seconds_between(start: datetime, end: datetime) -> float:
-    """round((end - start).total_seconds(), 3); for whole milliseconds that is ms / 1000 (both
-    are the double nearest to it), without round()'s decimal conversion."""
-    micros = (end - start) // _MICROSECOND
-    if micros % 1000 == 0:
-        return (micros // 1000) / 1000
-    return round((end - start).total_seconds(), 3)
+    """round((end - start).total_seconds(), 3)."""
+    return _seconds((end - start) // _MICROSECOND, start, end)
 
 
 def naive_span(start: datetime, end: datetime) -> tuple[str, str, str]:
     """(naive_text(start), stamp_text(start), naive_text(end))."""
     if start.tzinfo is not timezone.utc or end.tzinfo is not timezone.utc:
         return naive_text(start), stamp_text(start), naive_text(end)
-    heads, second, micro = _fields((start - EPOCH) // _MICROSECOND)
-    seconds, fraction = _TWO_DIGITS[second], f"{_THREE_DIGITS[micro // 1000]}{_THREE_DIGITS[micro % 1000]}"
-    start_text, start_stamp = f"{heads[0]}{seconds}.{fraction}", f"{heads[1]}{seconds}{fraction}Z"
-    heads, second, micro = _fields((end - EPOCH) // _MICROSECOND)
-    return start_text, start_stamp, f"{heads[0]}{_TWO_DIGITS[second]}.{_THREE_DIGITS[micro // 1000]}{_THREE_DIGITS[micro % 1000]}"
+    fields = _fields((start - EPOCH) // _MICROSECOND)
+    return _naive_of(*fields), _stamp_of(*fields), _naive_of(*_fields((end - EPOCH) // _MICROSECOND))
 
 
 def naive_text(moment: datetime) -> str:
     """moment.strftime("%Y-%m-%dT%H:%M:%S.%f")."""
     fields = utc_fields(moment)
-    if fields is None:
-        return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")
-    heads, second, micro = fields
-    return f"{heads[0]}{_TWO_DIGITS[second]}.{_THREE_DIGITS[micro // 1000]}{_THREE_DIGITS[micro % 1000]}"
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f") if fields is None else _naive_of(*fields)
 
 
 def stamp_text(moment: datetime) -> str:
     """moment.strftime("%Y%m%dT%H%M%S%fZ")."""
     fields = utc_fields(moment)
-    if fields is None:
-        return moment.strftime("%Y%m%dT%H%M%S%fZ")
-    heads, second, micro = fields
-    return f"{heads[1]}{_TWO_DIGITS[second]}{_THREE_DIGITS[micro // 1000]}{_THREE_DIGITS[micro % 1000]}Z"
+    return moment.strftime("%Y%m%dT%H%M%S%fZ") if fields is None else _stamp_of(*fields)
 
 
 def unix_nanos(moment: datetime) -> int:
