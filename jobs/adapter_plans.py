@@ -1,10 +1,11 @@
-"""The adapters' query plans, built on a driver thread while the cluster detects formats.
+"""The adapters' query plans, built on a driver thread while normalize prepares its tables and
+the cluster detects formats.
 
 A trace adapter's plan is thousands of py4j calls: seconds of driver time in which the cluster
-has nothing to do. Normalize needs the plans only after it has detected the batch's formats and
-looked for earlier records of its traces: seconds of cluster time in which the driver waits. So
-the plans are built in the background meanwhile, in registry order, skipping the formats the
-batch turns out not to hold once that is known.
+has nothing to do. Normalize needs the plans only after it has created or checked its tables,
+detected the batch's formats and looked for earlier records of its traces: seconds in which the
+driver mostly waits on Delta and the cluster. So the plans are built in the background meanwhile,
+in registry order, skipping the formats the batch turns out not to hold once that is known.
 """
 
 from __future__ import annotations

@@ -130,18 +130,19 @@ class Lake:
             .save(self.path(name))
         )
 
-    def ensure(self, name: str, schema: StructType) -> DeltaTable:
-        """Create an empty table with this schema if it is not there yet.
+    def ensure(self, name: str, schema: StructType) -> bool:
+        """Create an empty table with this schema if it is not there yet; True when it created it.
 
         A metadata-only commit (no Spark job: a third of the time of writing an empty frame),
         with every field nullable, as a DataFrame write would have made it.
         """
-        if not self.exists(name):
-            # Delta compares the location with its own qualified form (file:/x, not file:///x).
-            fs, path = self.filesystem(self.path(name))
-            location = fs.makeQualified(path).toString()
-            DeltaTable.createIfNotExists(self.spark).location(location).addColumns(as_nullable(schema)).execute()
-        return self.delta(name)
+        if self.exists(name):
+            return False
+        # Delta compares the location with its own qualified form (file:/x, not file:///x).
+        fs, path = self.filesystem(self.path(name))
+        location = fs.makeQualified(path).toString()
+        DeltaTable.createIfNotExists(self.spark).location(location).addColumns(as_nullable(schema)).execute()
+        return True
 
     # -- catalog --------------------------------------------------------------------------
     def register(self) -> list[str]:

@@ -16,6 +16,7 @@ from jobs.lake import Lake
 from tests.raw_files import write_lines
 from tests.trace_roundtrip import sample_trajectory
 from transforms.adapters import BUILT_IN
+from transforms.regrouping import grouping, record_keys
 
 # Renderer, and where it puts the line exporters flush last (the root span / trace line / root
 # run, written when the run ends): that line, which sets the trajectory id of OTel and LangSmith
@@ -42,14 +43,14 @@ GROUP_KEYS = [
 
 
 def test_group_keys_are_the_keys_adapters_group_by(spark):
-    by_name = {a.name: a for a in BUILT_IN}
-    assert {name for name, a in by_name.items() if a.group_keys} == {fmt for fmt, _, _ in GROUP_KEYS}
-    frame = spark.createDataFrame([(i, json.dumps(line)) for i, (_, line, _) in enumerate(GROUP_KEYS)], "i int, record string")
-    keys = F.lit(None)
-    for i, (fmt, _, _) in enumerate(GROUP_KEYS):
-        keys = F.when(F.col("i") == i, by_name[fmt].group_keys(F.col("record"))).otherwise(keys)
-    got = [r.keys for r in frame.select("i", keys.alias("keys")).orderBy("i").collect()]
-    assert got == [expected for _, _, expected in GROUP_KEYS]
+    assert {a.name for a in grouping(BUILT_IN)} == {fmt for fmt, _, _ in GROUP_KEYS}
+    frame = spark.createDataFrame(
+        [(fmt, json.dumps(line), "run", "file", i) for i, (fmt, line, _) in enumerate(GROUP_KEYS)],
+        "source_format string, record string, ingest_run_id string, source_uri string, source_line long",
+    )
+    keys = record_keys(frame, BUILT_IN).groupBy("source_line").agg(F.sort_array(F.collect_list("group_key")).alias("keys"))
+    got = dict(keys.collect())
+    assert [got.get(i, []) for i in range(len(GROUP_KEYS))] == [sorted(expected) for _, _, expected in GROUP_KEYS]
 
 
 def _two_files(lines: list[dict], root_at: int) -> tuple[list[dict], list[dict]]:

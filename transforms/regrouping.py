@@ -20,6 +20,7 @@ from transforms.adapters.base import INGEST_RUN_ID, RECORD, SOURCE_FORMAT, SOURC
 GROUP_KEY = "group_key"
 RECORD_ID = [INGEST_RUN_ID, SOURCE_URI, SOURCE_LINE]  # one bronze row
 FORMAT_KEY = [SOURCE_FORMAT, GROUP_KEY]
+_KEY_FIELDS = "_key_fields"  # a record parsed with its format's GroupKeys.schema
 
 
 def grouping(adapters: list[Adapter]) -> list[Adapter]:
@@ -29,13 +30,22 @@ def grouping(adapters: list[Adapter]) -> list[Adapter]:
 
 def record_keys(tagged: DataFrame, adapters: list[Adapter]) -> DataFrame:
     """(source_format, group_key, ingest_run_id, source_uri, source_line): one row per group key
-    of each format-tagged record of a grouping format (a record without keys has no row)."""
+    of each format-tagged record of a grouping format (a record without keys has no row).
+
+    Each record is parsed once, with its format's key schema, inside a Generate (explode of a
+    one-element array) that the optimizer does not fold into the key expressions: folded in,
+    every field they read would parse the text again.
+    """
     chosen = grouping(adapters)
+    tag = F.col(SOURCE_FORMAT)
+    parsed = F.struct(*[F.when(tag == a.name, F.from_json(F.col(RECORD), a.group_keys.schema)).alias(a.name) for a in chosen])
     keys = F.lit(None).cast(ArrayType(StringType()))
     for adapter in chosen:
-        keys = F.when(F.col(SOURCE_FORMAT) == adapter.name, adapter.group_keys(F.col(RECORD))).otherwise(keys)
-    return tagged.where(F.col(SOURCE_FORMAT).isin(*[a.name for a in chosen])).select(
-        SOURCE_FORMAT, F.explode(keys).alias(GROUP_KEY), *RECORD_ID
+        keys = F.when(tag == adapter.name, adapter.group_keys.of(F.col(_KEY_FIELDS)[adapter.name])).otherwise(keys)
+    return (
+        tagged.where(tag.isin(*[a.name for a in chosen]))
+        .select(SOURCE_FORMAT, *RECORD_ID, F.explode(F.array(parsed)).alias(_KEY_FIELDS))
+        .select(SOURCE_FORMAT, F.explode(keys).alias(GROUP_KEY), *RECORD_ID)
     )
 
 

@@ -46,18 +46,30 @@ CANDIDATE = StructType(
 
 
 @dataclass(frozen=True)
-class Adapter:
-    """A source format: its name (the source_format value), its detector and its mapping.
+class GroupKeys:
+    """The keys to_trajectories groups a record by (formats that assemble one trajectory from
+    many records): `of` maps the record parsed with `schema` to array<string>, empty when the
+    record is a trajectory of its own. Records sharing a key must be exactly those that assemble
+    together.
 
-    group_keys (formats that assemble one trajectory from many records): raw record text ->
-    array<string> of the keys to_trajectories groups the record by, empty when the record is a
-    trajectory of its own; records sharing a key must be exactly those that assemble together.
+    The parse and the key expression are apart so the record is parsed once: handed a
+    from_json, Spark's JSON-expression pruning gives each field access its own parse of the text
+    (the OpenAI key read every line five times over).
     """
+
+    schema: StructType
+    of: Callable[[Column], Column]
+
+
+@dataclass(frozen=True)
+class Adapter:
+    """A source format: its name (the source_format value), its detector, its mapping and, for
+    formats whose trajectories span records, its group keys."""
 
     name: str
     detects: Callable[[Column], Column]
     to_trajectories: Callable[[DataFrame], DataFrame]
-    group_keys: Callable[[Column], Column] | None = None
+    group_keys: GroupKeys | None = None
 
 
 def no_keys() -> Column:

@@ -55,6 +55,7 @@ from transforms.adapters.base import (
     SOURCE_URI,
     WRONG_TYPE,
     Adapter,
+    GroupKeys,
     no_keys,
     with_parsed,
 )
@@ -238,9 +239,8 @@ def _trace_key(p: Column) -> Column:
 _KEY_FIELDS = StructType([LANGFUSE_RECORD[f] for f in ("id", "traceId", "type", "startTime", "observations")])
 
 
-def group_keys(record: Column) -> Column:
+def _keys_of(p: Column) -> Column:
     """A flat line's trace id; none for a nested trace (one record, one trajectory)."""
-    p = F.from_json(record, _KEY_FIELDS)
     nested = ~_is_observation(p) & (F.size(_embedded(p)) > 0)
     key = _trace_key(p)
     return F.when(nested, no_keys()).when(key.isNotNull(), F.array(key)).otherwise(no_keys())
@@ -381,4 +381,4 @@ def _content(trace: Column, observations: Column, ops: Column) -> list[Column]:
     ]
 
 
-ADAPTER = Adapter(NAME, detects, to_trajectories, group_keys)
+ADAPTER = Adapter(NAME, detects, to_trajectories, GroupKeys(_KEY_FIELDS, _keys_of))

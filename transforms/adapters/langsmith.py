@@ -45,6 +45,7 @@ from transforms.adapters.base import (
     SOURCE_URI,
     WRONG_TYPE,
     Adapter,
+    GroupKeys,
     no_keys,
     with_parsed,
 )
@@ -250,9 +251,8 @@ _KEY_FIELDS = StructType(
 )
 
 
-def group_keys(record: Column) -> Column:
+def _keys_of(run: Column) -> Column:
     """A flat run's trace key; none for a nested export (one record, one trajectory)."""
-    run = F.from_json(record, _KEY_FIELDS)
     key = _trace_key(run)
     return F.when(_nested(run), no_keys()).when(key.isNotNull(), F.array(key)).otherwise(no_keys())
 
@@ -393,4 +393,4 @@ def _content(root: Column, runs: Column, ops: Column) -> list[Column]:
     ]
 
 
-ADAPTER = Adapter(NAME, detects, to_trajectories, group_keys)
+ADAPTER = Adapter(NAME, detects, to_trajectories, GroupKeys(_KEY_FIELDS, _keys_of))

@@ -70,6 +70,7 @@ from transforms.adapters.base import (
     SOURCE_URI,
     WRONG_TYPE,
     Adapter,
+    GroupKeys,
     as_candidates,
     no_keys,
     reject_when,
@@ -363,9 +364,8 @@ _KEY_FIELDS = StructType(
 )
 
 
-def group_keys(record: Column) -> Column:
+def _keys_of(line: Column) -> Column:
     """The line's trajectory id: the lines of an agent loop share it."""
-    line = F.from_json(record, _KEY_FIELDS)
     key = _trajectory_id(line, _merged_meta(line))
     return F.when(key.isNotNull(), F.array(key)).otherwise(no_keys())
 
@@ -558,4 +558,4 @@ def to_trajectories(records: DataFrame) -> DataFrame:
     )
 
 
-ADAPTER = Adapter(NAME, detects, to_trajectories, group_keys)
+ADAPTER = Adapter(NAME, detects, to_trajectories, GroupKeys(_KEY_FIELDS, _keys_of))

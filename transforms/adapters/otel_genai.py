@@ -48,6 +48,7 @@ from transforms.adapters.base import (
     SOURCE_URI,
     WRONG_TYPE,
     Adapter,
+    GroupKeys,
     with_parsed,
 )
 
@@ -309,9 +310,8 @@ _TRACE_IDS = StructType(
 )
 
 
-def group_keys(record: Column) -> Column:
+def _keys_of(request: Column) -> Column:
     """The trace ids of a request's spans, as _traces groups them."""
-    request = F.from_json(record, _TRACE_IDS)
     ids = F.flatten(
         F.transform(
             F.coalesce(request["resourceSpans"], F.array()),
@@ -480,4 +480,4 @@ def _content(by_rank: Column, ops: Column, agents: Column, trace_attrs: Column) 
     ]
 
 
-ADAPTER = Adapter(NAME, detects, to_trajectories, group_keys)
+ADAPTER = Adapter(NAME, detects, to_trajectories, GroupKeys(_TRACE_IDS, _keys_of))
