@@ -30,7 +30,7 @@ from jobs.runtime import StageResult, log, main_for
 from jobs.settings import Settings
 from schemas.bronze import QUARANTINE, RAW_RECORD
 from schemas.trajectory import DUPLICATE_ID, LINEAGE_FIELDS, NORMALIZE_LOG, STEP_KINDS, TRACE_KEYS, TRAJECTORY
-from transforms.adapters import adapters
+from transforms.adapters.registry import adapters
 from transforms.adapters.base import INGEST_RUN_ID, REJECT_DETAIL, REJECT_REASON, SOURCE_FORMAT, Adapter
 from transforms.completeness import with_completeness
 from transforms.format_detection import detect_format, to_candidates
@@ -377,7 +377,7 @@ def run(spark: SparkSession, settings: Settings, args: argparse.Namespace) -> St
         for action, _, n in by_action:
             counts[action] += n
         written = ranked.where(F.col(ACTION).isin(INSERT, EXTEND))
-        if stale is None and not counts.get(EXTEND):
+        if stale is None:  # no earlier records joined: nothing to extend or replace
             append_to_silver(lake, written)
         else:
             merge_into_silver(lake, written, stale)

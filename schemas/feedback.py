@@ -18,6 +18,7 @@ Raw feedback lines (bronze.feedback.record) are JSON objects:
                              normalized (0..1) or in characters (see
                              labels.followup_edit_distance_full)
 `source` may be left out: it then defaults to the kind's usual source (KIND_DEFAULT_SOURCE).
+The sources are schemas.vocabulary.FEEDBACK_SOURCES.
 """
 
 from pyspark.sql.types import (
@@ -38,7 +39,6 @@ FEEDBACK_KINDS = (
     "judge_score",  # judge
     "acceptance", "escalation", "retry", "abandonment", "followup_edit_distance",  # implicit
 )
-FEEDBACK_SOURCES = ("verifier", "human", "judge", "implicit")
 KIND_DEFAULT_SOURCE = {
     "test_outcome": "verifier",
     "task_check": "verifier",

@@ -143,9 +143,7 @@ TRAJECTORY = StructType(
     ]
 )
 
-# The native JSONL format (`"format": "trajlake.v1"`) is TRAJECTORY_CONTENT_FIELDS as JSON,
-# timestamps as ISO-8601 text.
-NATIVE_FORMAT_TAG = "trajlake.v1"
+# The native JSONL format (schemas.vocabulary.NATIVE_FORMAT_TAG): the content fields as JSON.
 NATIVE_RECORD = StructType([StructField("format", StringType())] + TRAJECTORY_CONTENT_FIELDS)
 
 # silver.duplicates: a record whose trajectory id was already taken, kept for the record.

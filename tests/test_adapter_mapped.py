@@ -17,7 +17,7 @@ from jobs.errors import ConfError
 from jobs.settings import load_settings
 from tests.format_fixtures import FORMATS_DIR, bronze, fixture_lines, other_formats_lines
 from tests.raw_files import native_record, write_lines
-from transforms.adapters import adapters
+from transforms.adapters.registry import adapters
 from transforms.adapters.mapped import adapter_from_mapping, parse_path
 
 FORMAT = "acme_bot"

@@ -35,8 +35,9 @@ from benchmarks.synthetic.splice import MARK, Splicer
 from benchmarks.synthetic.trajectories import Clock, TrajectoryBuilder, User
 from jobs.settings import load_settings
 from schemas.consent import CONSENT_RECORD, CONSENT_STATUSES
-from schemas.feedback import FEEDBACK_KINDS, FEEDBACK_RECORD, FEEDBACK_SOURCES
-from schemas.trajectory import NATIVE_FORMAT_TAG, NATIVE_RECORD
+from schemas.feedback import FEEDBACK_KINDS, FEEDBACK_RECORD
+from schemas.trajectory import NATIVE_RECORD
+from schemas.vocabulary import FEEDBACK_SOURCES, NATIVE_FORMAT_TAG
 
 ISO_MS_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 ALL_KINDS_EQUAL = {kind: 1.0 for kind in MALFORMED_KINDS}

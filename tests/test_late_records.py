@@ -15,7 +15,7 @@ from jobs import ingest, normalize
 from jobs.lake import Lake
 from tests.raw_files import write_lines
 from tests.trace_roundtrip import sample_trajectory
-from transforms.adapters import BUILT_IN
+from transforms.adapters.registry import BUILT_IN
 from transforms.regrouping import grouping, record_keys
 
 # Renderer, and where it puts the line exporters flush last (the root span / trace line / root

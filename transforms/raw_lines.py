@@ -10,7 +10,6 @@ UTF-8 and JSON validity), batched through `mapInPandas`.
 from __future__ import annotations
 
 import base64
-import gzip
 import json
 import zlib
 from collections.abc import Iterator

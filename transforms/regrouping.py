@@ -15,7 +15,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import ArrayType, StringType
 
-from transforms.adapters.base import INGEST_RUN_ID, RECORD, SOURCE_FORMAT, SOURCE_LINE, SOURCE_URI, Adapter
+from transforms.adapters.base import INGEST_RUN_ID, RECORD, SOURCE_FORMAT, SOURCE_LINE, SOURCE_URI, Adapter, once_per_row
 
 GROUP_KEY = "group_key"
 RECORD_ID = [INGEST_RUN_ID, SOURCE_URI, SOURCE_LINE]  # one bronze row
@@ -32,9 +32,7 @@ def record_keys(tagged: DataFrame, adapters: list[Adapter]) -> DataFrame:
     """(source_format, group_key, ingest_run_id, source_uri, source_line): one row per group key
     of each format-tagged record of a grouping format (a record without keys has no row).
 
-    Each record is parsed once, with its format's key schema, inside a Generate (explode of a
-    one-element array) that the optimizer does not fold into the key expressions: folded in,
-    every field they read would parse the text again.
+    Each record is parsed once (`once_per_row`), with its format's key schema.
     """
     chosen = grouping(adapters)
     tag = F.col(SOURCE_FORMAT)
@@ -44,7 +42,7 @@ def record_keys(tagged: DataFrame, adapters: list[Adapter]) -> DataFrame:
         keys = F.when(tag == adapter.name, adapter.group_keys.of(F.col(_KEY_FIELDS)[adapter.name])).otherwise(keys)
     return (
         tagged.where(tag.isin(*[a.name for a in chosen]))
-        .select(SOURCE_FORMAT, *RECORD_ID, F.explode(F.array(parsed)).alias(_KEY_FIELDS))
+        .select(SOURCE_FORMAT, *RECORD_ID, once_per_row(parsed).alias(_KEY_FIELDS))
         .select(SOURCE_FORMAT, F.explode(keys).alias(GROUP_KEY), *RECORD_ID)
     )
 

@@ -1,6 +1,6 @@
 """Feedback events for a trajectory, drawn from its true quality with realistic noise.
 
-Sources speak independently (schemas.feedback.FEEDBACK_SOURCES): a verifier (tests, task
+Sources speak independently (schemas.vocabulary.FEEDBACK_SOURCES): a verifier (tests, task
 checks) is right except for rare noise; humans mostly agree with the truth but sometimes rate at
 random, and in a `conflict` they contradict the implicit signals; an LLM judge scores "lucky"
 successes low, because their reasoning is poor even though the outcome passed.
@@ -12,7 +12,7 @@ import random
 from typing import NamedTuple
 
 from benchmarks.synthetic.json_text import optional, scalar, string
-from schemas.feedback import FEEDBACK_SOURCES
+from schemas.vocabulary import FEEDBACK_SOURCES
 
 CORRECTIONS = (
     "The right answer: the refund window is 30 days, not 90.",

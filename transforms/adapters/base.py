@@ -83,16 +83,21 @@ def parse_json(record: Column, schema: StructType) -> Column:
     return F.from_json(record, with_corrupt, {"columnNameOfCorruptRecord": CORRUPT, "mode": "PERMISSIVE"})
 
 
-def with_parsed(records: DataFrame, name: str, schema: StructType) -> DataFrame:
-    """`records` plus column `name`: the raw record parsed by parse_json, once per row.
+def once_per_row(column: Column) -> Column:
+    """`column` evaluated once per row, for a select: a JSON parse that later expressions read.
 
-    The parse sits in a Generate (explode of a one-element array), which the optimizer neither
+    It sits in a Generate (explode of a one-element array), which the optimizer neither
     collapses into later projections nor pushes filters through. As a plain projection, Spark
     inlines it into every field access and its JSON-expression pruning gives each copy its own
     schema, so no common-subexpression elimination saves it: the trace adapters parsed each
-    record 15-30 times.
+    record 15-30 times, the OpenAI group keys five.
     """
-    return records.select("*", F.explode(F.array(parse_json(F.col(RECORD), schema))).alias(name))
+    return F.explode(F.array(column))
+
+
+def with_parsed(records: DataFrame, name: str, schema: StructType) -> DataFrame:
+    """`records` plus column `name`: the raw record parsed by parse_json, once per row."""
+    return records.select("*", once_per_row(parse_json(F.col(RECORD), schema)).alias(name))
 
 
 def lineage(source_format: str) -> list[Column]:

@@ -8,7 +8,8 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from schemas.trajectory import NATIVE_FORMAT_TAG, NATIVE_RECORD, TRAJECTORY_CONTENT_FIELDS
+from schemas.trajectory import NATIVE_RECORD, TRAJECTORY_CONTENT_FIELDS
+from schemas.vocabulary import NATIVE_FORMAT_TAG
 from transforms.adapters.base import (
     CORRUPT,
     MISSING_TRAJECTORY_ID,

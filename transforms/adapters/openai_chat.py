@@ -33,9 +33,10 @@ metadata.extra["records"]. Lines of one trajectory that arrive in a later ingest
 assembled with the earlier ones by normalize (`group_keys`: the line's trajectory id).
 
 Conventions for what the format has no field for (the renderer in
-benchmarks/synthetic/formats/openai_chat.py writes them, this adapter reads them back): the
-metadata keys in `META_*` (gateway `metadata` first, then `request.metadata`; values are text,
-tags as `a,b` or a JSON array, context_docs as JSON text); the trajectory-level keys
+benchmarks/synthetic/formats/openai_chat.py writes them, this adapter reads them back; their
+names are in transforms/adapters/openai_conventions.py): the metadata keys in `META_*`
+(gateway `metadata` first, then `request.metadata`; values are text, tags as `a,b` or a JSON
+array, context_docs as JSON text); the trajectory-level keys
 (started_at, ended_at, latency_ms, tokens_in/out, cost_usd, status) win over the per-call
 aggregates; other metadata keys go to metadata.extra; a tool result that is exactly
 `{"error": "..."}` is the tool's error; a message named `retrieval` is a retrieval step.
@@ -91,49 +92,43 @@ from transforms.adapters.conversation import (
     timestamp_of,
     tool_call,
 )
-
-NAME = "openai_chat"
-PROVIDER = "openai"
-INTERACTION_LOG = "interaction_log"
-DEMONSTRATION = "demonstration"
-
-# Metadata keys (gateway `metadata` or `request.metadata`) read into canonical fields.
-META_TRAJECTORY_ID = "trajectory_id"
-META_SESSION_ID = "session_id"
-META_USER_ID = "user_id"
-META_TENANT = "tenant"
-META_SOURCE_KIND = "source_kind"
-META_AGENT_NAME = "agent_name"
-META_AGENT_VERSION = "agent_version"
-META_MODEL_PROVIDER = "model_provider"
-META_MODEL_NAME = "model_name"
-META_MODEL_VERSION = "model_version"
-META_TASK_TYPE = "task_type"
-META_TASK_DIFFICULTY = "task_difficulty"
-META_TASK_LANGUAGE = "task_language"
-META_TAGS = "tags"
-META_CONTEXT_DOCS = "context_docs"
-META_LATENCY_MS = "latency_ms"
-META_TOKENS_IN = "tokens_in"
-META_TOKENS_OUT = "tokens_out"
-META_COST_USD = "cost_usd"
-META_STATUS = "status"
-META_STARTED_AT = "started_at"
-META_ENDED_AT = "ended_at"
-CANONICAL_META_KEYS = (
-    META_TRAJECTORY_ID, META_SESSION_ID, META_USER_ID, META_TENANT, META_SOURCE_KIND,
-    META_AGENT_NAME, META_AGENT_VERSION, META_MODEL_PROVIDER, META_MODEL_NAME, META_MODEL_VERSION,
-    META_TASK_TYPE, META_TASK_DIFFICULTY, META_TASK_LANGUAGE, META_TAGS, META_CONTEXT_DOCS,
-    META_LATENCY_MS, META_TOKENS_IN, META_TOKENS_OUT, META_COST_USD, META_STATUS,
-    META_STARTED_AT, META_ENDED_AT,
+from transforms.adapters.openai_conventions import (
+    CANONICAL_META_KEYS,
+    COMPUTED_EXTRA_KEYS,
+    EXTRA_ERROR,
+    EXTRA_FINISH_REASON,
+    EXTRA_REASONING_TOKENS,
+    EXTRA_RECORDS,
+    META_AGENT_NAME,
+    META_AGENT_VERSION,
+    META_CONTEXT_DOCS,
+    META_COST_USD,
+    META_ENDED_AT,
+    META_LATENCY_MS,
+    META_MODEL_NAME,
+    META_MODEL_PROVIDER,
+    META_MODEL_VERSION,
+    META_SESSION_ID,
+    META_SOURCE_KIND,
+    META_STARTED_AT,
+    META_STATUS,
+    META_TAGS,
+    META_TASK_DIFFICULTY,
+    META_TASK_LANGUAGE,
+    META_TASK_TYPE,
+    META_TENANT,
+    META_TOKENS_IN,
+    META_TOKENS_OUT,
+    META_TRAJECTORY_ID,
+    META_USER_ID,
+    OPENAI_MODEL_NAMES,
+    PROVIDER,
+    RETRIEVAL_NAME,
 )
 
-# metadata.extra keys this adapter fills ("records" is what normalize counts, RECORDS_KEY there).
-EXTRA_RECORDS = "records"
-EXTRA_FINISH_REASON = "finish_reason"
-EXTRA_REASONING_TOKENS = "reasoning_tokens"
-EXTRA_ERROR = "error"
-COMPUTED_EXTRA_KEYS = (EXTRA_RECORDS, EXTRA_FINISH_REASON, EXTRA_REASONING_TOKENS, EXTRA_ERROR)
+NAME = "openai_chat"
+INTERACTION_LOG = "interaction_log"
+DEMONSTRATION = "demonstration"
 
 # Gateway status words -> canonical metadata.status.
 STATUS_COMPLETED = "completed"
@@ -141,14 +136,8 @@ STATUS_ERROR = "error"
 COMPLETED_WORDS = ("success", "succeeded", "ok", "completed")
 ERROR_WORDS = ("failure", "failed", "error")
 
-# A message named this (`{"role": "system", "name": "retrieval", ...}`) records a retrieval step.
-RETRIEVAL_NAME = "retrieval"
-
 # Top-level keys a bare messages example may have (anything else is some other format).
 EXAMPLE_KEYS = ("messages", "tools", "functions", "parallel_tool_calls", "metadata", "id", "trajectory_id")
-# Model names that are OpenAI's own (the provider when metadata does not name one); other
-# models logged in this format (through gateways) get no guessed provider.
-OPENAI_MODEL_NAMES = r"^(gpt-|o\d|chatgpt-|ft:gpt-|ft:o\d|codex-|computer-use-)"
 # A model snapshot suffix: gpt-4o-2024-08-06, gpt-4-0613, claude-3-5-sonnet-20241022.
 SNAPSHOT_SUFFIX = r"-(\d{4}-\d{2}-\d{2}|\d{8}|\d{4})$"
 

@@ -15,7 +15,8 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql.types import StringType, StructField, StructType
 
-from schemas.feedback import FEEDBACK, FEEDBACK_KINDS, FEEDBACK_RECORD, FEEDBACK_SOURCES, KIND_DEFAULT_SOURCE
+from schemas.feedback import FEEDBACK, FEEDBACK_KINDS, FEEDBACK_RECORD, KIND_DEFAULT_SOURCE
+from schemas.vocabulary import FEEDBACK_SOURCES
 from transforms.labels.params import LabelParams
 
 # silver.feedback columns used by name across the label transforms.

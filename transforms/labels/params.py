@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from schemas.feedback import FEEDBACK_KINDS, FEEDBACK_SOURCES
+from schemas.feedback import FEEDBACK_KINDS
+from schemas.vocabulary import FEEDBACK_SOURCES
 
 CONFLICT_AMBIGUOUS = "ambiguous"
 CONFLICT_PRECEDENCE = "precedence"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from benchmarks.synthetic.splice import content_key, shared
-from schemas.trajectory import NATIVE_FORMAT_TAG
+from schemas.vocabulary import NATIVE_FORMAT_TAG
 
 NAME = "native"
 

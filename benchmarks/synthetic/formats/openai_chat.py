@@ -18,7 +18,7 @@ import re
 from datetime import datetime
 
 from benchmarks.synthetic.splice import content_key, reused, shared, so_far
-from transforms.adapters.openai_chat import (
+from transforms.adapters.openai_conventions import (
     CANONICAL_META_KEYS,
     COMPUTED_EXTRA_KEYS,
     META_AGENT_NAME,
