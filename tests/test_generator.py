@@ -9,6 +9,8 @@ import json
 import math
 import random
 import re
+import subprocess
+import sys
 import zlib
 from collections import defaultdict
 from datetime import datetime, timedelta, timezone
@@ -362,6 +364,13 @@ def test_generation_speed(tmp_path):
         assert summary.trajectories == 1500 and gc.isenabled()  # the collector, paused for the run, is back
         best = max(best, summary.per_cpu_second)
     assert best >= 1300, f"{best:.0f} trajectories per CPU-second (target 2,000; ~1,900 on a quiet core)"
+
+
+def test_generator_does_not_import_pyspark():
+    """Importing pyspark costs the generator about half a CPU-second a run (10% of a 10k run)."""
+    probe = "import sys, benchmarks.synthetic.cli, benchmarks.synthetic.generator; print(sorted(m for m in sys.modules if m.split('.')[0] in ('pyspark', 'py4j')))"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parent.parent)
+    assert result.stdout.strip() == "[]", result.stdout
 
 
 def test_config_limit_matches_the_ingest_conf_and_bad_settings_fail():
