@@ -1,7 +1,9 @@
 """`make bench`: time each built pipeline stage at 1x, 2x and 4x data against its baseline.
 
 Every number is a ratio measured side by side in one run (these machines are noisy): a stage's
-seconds over its baseline's seconds on the same files, and each size's seconds over 1x's.
+seconds over its baseline's seconds on the same files, and each size's seconds over 1x's. Each
+is also given in CPU-seconds of the whole process tree (driver, JVM, Python workers): work, not
+waiting.
 Baselines are plain Spark doing the least a stage must do; `BASELINES` maps a stage to its own.
 
     .venv/bin/python -m benchmarks.run [--base 10000] [--sizes 1,2,4] [--stages ingest,normalize]
@@ -70,12 +72,40 @@ def _cmdline(pid: int) -> str:
         return ""
 
 
-class MemorySampler:
-    """Peak RSS of the driver JVM and the sum over Python workers, sampled every 0.25 s."""
+def _descendants(pid: int) -> list[int]:
+    found, stack = [], [pid]
+    while stack:
+        for child in _children(stack.pop()):
+            found.append(child)
+            stack.append(child)
+    return found
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and of its children it has reaped (pyspark's daemon reaps
+    its workers, so their time is counted when they end within a stage)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_seconds() -> float:
+    """CPU used so far by this process (the Python driver) and every process below it (the JVM,
+    Python workers)."""
+    me = os.times()
+    return me.user + me.system + sum(_cpu_seconds(p) for p in _descendants(os.getpid()))
+
+
+class ResourceSampler:
+    """Peak RSS of the driver JVM and the sum over Python workers, sampled every 0.25 s, and the
+    CPU-seconds the whole process tree used (work, where wall time also counts waiting)."""
 
     def __init__(self):
         self.driver_peak = 0
         self.workers_peak = 0
+        self.cpu_seconds = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
@@ -84,25 +114,20 @@ class MemorySampler:
         while not self._stop.is_set():
             jvms = [p for p in _children(me) if "java" in _cmdline(p)]
             driver = sum(_rss_kib(p) for p in jvms)
-            workers = 0
-            stack = list(jvms)
-            while stack:
-                pid = stack.pop()
-                for child in _children(pid):
-                    stack.append(child)
-                    if "python" in _cmdline(child):
-                        workers += _rss_kib(child)
+            workers = sum(_rss_kib(p) for jvm in jvms for p in _descendants(jvm) if "python" in _cmdline(p))
             self.driver_peak = max(self.driver_peak, driver)
             self.workers_peak = max(self.workers_peak, workers)
             self._stop.wait(0.25)
 
     def __enter__(self):
+        self._cpu_started = tree_cpu_seconds()
         self._thread.start()
         return self
 
     def __exit__(self, *exc):
         self._stop.set()
         self._thread.join()
+        self.cpu_seconds = tree_cpu_seconds() - self._cpu_started
 
 
 # -- baselines ---------------------------------------------------------------------------------
@@ -131,14 +156,20 @@ class Measurement:
     rows_in: int
     rows_out: int
     seconds: float
+    cpu_seconds: float
     driver_peak_mib: float
     workers_peak_mib: float
     baseline_seconds: float | None = None
+    baseline_cpu_seconds: float | None = None
     detail: dict = field(default_factory=dict)
 
     @property
     def ratio(self) -> float | None:
         return self.seconds / self.baseline_seconds if self.baseline_seconds else None
+
+    @property
+    def cpu_ratio(self) -> float | None:
+        return self.cpu_seconds / self.baseline_cpu_seconds if self.baseline_cpu_seconds else None
 
 
 def generate(trajectories: int, seed: int) -> Path:
@@ -168,12 +199,12 @@ def _generated_as_now(manifest: Path, trajectories: int, seed: int) -> bool:
     return written.get("generator_version") == GENERATOR_VERSION and written.get("config") == expected
 
 
-def timed(fn: Callable[[], object]) -> tuple[object, float, MemorySampler]:
-    with MemorySampler() as memory:
+def timed(fn: Callable[[], object]) -> tuple[object, float, ResourceSampler]:
+    with ResourceSampler() as resources:
         started = time.perf_counter()
         value = fn()
         seconds = time.perf_counter() - started
-    return value, seconds, memory
+    return value, seconds, resources
 
 
 def run_size(
@@ -189,14 +220,15 @@ def run_size(
     for stage in stages:
         module = job_module(stage)
         args = job_parser(module).parse_args([])
-        baseline_seconds = None
+        baseline_seconds = baseline_cpu = None
         if stage in BASELINES:
-            _, baseline_seconds, _ = timed(lambda: BASELINES[stage](spark, settings, lake_dir / "scratch"))
-        result, seconds, memory = timed(lambda: module.run(spark, settings, args))
+            _, baseline_seconds, baseline_use = timed(lambda: BASELINES[stage](spark, settings, lake_dir / "scratch"))
+            baseline_cpu = baseline_use.cpu_seconds
+        result, seconds, use = timed(lambda: module.run(spark, settings, args))
         results.append(
             Measurement(
-                size, trajectories, stage, result.rows_in, result.rows_out, seconds,
-                memory.driver_peak / 1024, memory.workers_peak / 1024, baseline_seconds,
+                size, trajectories, stage, result.rows_in, result.rows_out, seconds, use.cpu_seconds,
+                use.driver_peak / 1024, use.workers_peak / 1024, baseline_seconds, baseline_cpu,
                 {k: v for k, v in result.detail.items() if isinstance(v, (int, float, str))},
             )
         )
@@ -205,36 +237,47 @@ def run_size(
     return results
 
 
-HEADER = f"{'size':>4} {'traj':>7} {'stage':<10} {'rows in':>9} {'rows/s':>9} {'sec':>7} {'base s':>7} {'x base':>7} {'drv MiB':>8} {'py MiB':>7}"
+HEADER = (
+    f"{'size':>4} {'traj':>7} {'stage':<10} {'rows in':>9} {'rows/s':>9} {'sec':>7} {'base s':>7} {'x base':>7} "
+    f"{'cpu s':>7} {'cpu x':>6} {'drv MiB':>8} {'py MiB':>7}"
+)
 
 
 def _row(m: Measurement) -> str:
     rate = m.rows_in / m.seconds if m.seconds else 0
     base = f"{m.baseline_seconds:7.1f}" if m.baseline_seconds else f"{'-':>7}"
     ratio = f"{m.ratio:7.2f}" if m.ratio else f"{'-':>7}"
+    cpu_ratio = f"{m.cpu_ratio:6.2f}" if m.cpu_ratio else f"{'-':>6}"
     return (
         f"{m.size:>3}x {m.trajectories:>7,} {m.stage:<10} {m.rows_in:>9,} {rate:>9,.0f} {m.seconds:>7.1f} "
-        f"{base} {ratio} {m.driver_peak_mib:>8,.0f} {m.workers_peak_mib:>7,.0f}"
+        f"{base} {ratio} {m.cpu_seconds:>7.1f} {cpu_ratio} {m.driver_peak_mib:>8,.0f} {m.workers_peak_mib:>7,.0f}"
     )
 
 
-def scaling(results: list[Measurement]) -> dict[str, dict[str, float]]:
-    """Per stage: seconds at each size over seconds at the smallest (linear = the size ratio)."""
+def scaling(results: list[Measurement], cpu: bool = False) -> dict[str, dict[str, float]]:
+    """Per stage: seconds (or CPU-seconds) at each size over those at the smallest (linear = the
+    size ratio)."""
     out: dict[str, dict[str, float]] = {}
     for stage in dict.fromkeys(m.stage for m in results):
         rows = sorted((m for m in results if m.stage == stage), key=lambda m: m.size)
-        out[stage] = {f"{m.size}x": round(m.seconds / rows[0].seconds, 2) for m in rows}
+        cost = [m.cpu_seconds if cpu else m.seconds for m in rows]
+        out[stage] = {f"{m.size}x": round(c / cost[0], 2) for m, c in zip(rows, cost)}
     return out
 
 
-def ingest_and_normalize(results: list[Measurement]) -> dict[str, float]:
-    """Issue 4's figure: (ingest + normalize seconds) / (read.json + Delta write seconds), per size."""
+def ingest_and_normalize(results: list[Measurement], cpu: bool = False) -> dict[str, float]:
+    """Issue 4's figure: (ingest + normalize seconds) / (read.json + Delta write seconds), per
+    size; with `cpu`, the same over CPU-seconds of the whole process tree."""
     out = {}
     for size in sorted({m.size for m in results}):
         by_stage = {m.stage: m for m in results if m.size == size}
         if "ingest" in by_stage and "normalize" in by_stage and by_stage["ingest"].baseline_seconds:
-            total = by_stage["ingest"].seconds + by_stage["normalize"].seconds
-            out[f"{size}x"] = round(total / by_stage["ingest"].baseline_seconds, 2)
+            ingest, normalize = by_stage["ingest"], by_stage["normalize"]
+            if cpu:
+                total, floor = ingest.cpu_seconds + normalize.cpu_seconds, ingest.baseline_cpu_seconds
+            else:
+                total, floor = ingest.seconds + normalize.seconds, ingest.baseline_seconds
+            out[f"{size}x"] = round(total / floor, 2)
     return out
 
 
@@ -261,25 +304,28 @@ def main(argv: list[str] | None = None) -> int:
     results: list[Measurement] = []
     for size in sizes:
         results.extend(run_size(spark, base, size, args.base * size, args.seed, stages))
-    combined = ingest_and_normalize(results)
+    combined, combined_cpu = ingest_and_normalize(results), ingest_and_normalize(results, cpu=True)
     report = {
         "when": datetime.now(timezone.utc).isoformat(),
         "base_trajectories": args.base,
         "sizes": sizes,
         "warmup_trajectories": warmup,
         "cores": os.cpu_count(),
-        "measurements": [dict(asdict(m), ratio_to_baseline=m.ratio) for m in results],
+        "measurements": [dict(asdict(m), ratio_to_baseline=m.ratio, cpu_ratio_to_baseline=m.cpu_ratio) for m in results],
         "scaling": scaling(results),
+        "scaling_cpu": scaling(results, cpu=True),
         "ingest_plus_normalize_vs_read_json": combined,
+        "ingest_plus_normalize_vs_read_json_cpu": combined_cpu,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"bench-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}.json"
     path.write_text(json.dumps(report, indent=2))
-    print("\nscaling (seconds / seconds at smallest size):")
+    print("\nscaling (seconds / seconds at smallest size; CPU-seconds likewise):")
     for stage, ratios in report["scaling"].items():
-        print(f"  {stage:<10} " + "  ".join(f"{k}={v}" for k, v in ratios.items()))
+        by_cpu = report["scaling_cpu"][stage]
+        print(f"  {stage:<10} " + "  ".join(f"{k}={v} (cpu {by_cpu[k]})" for k, v in ratios.items()))
     for size, ratio in combined.items():
-        print(f"  ingest+normalize at {size}: {ratio}x the plain read.json + Delta write")
+        print(f"  ingest+normalize at {size}: {ratio}x the plain read.json + Delta write ({combined_cpu[size]}x in CPU-seconds)")
     print(f"\nresults: {path}")
     return 0
 
