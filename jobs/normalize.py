@@ -30,8 +30,8 @@ from jobs.runtime import StageResult, log, main_for
 from jobs.settings import Settings
 from schemas.bronze import QUARANTINE, RAW_RECORD
 from schemas.trajectory import DUPLICATE_ID, LINEAGE_FIELDS, NORMALIZE_LOG, STEP_KINDS, TRACE_KEYS, TRAJECTORY
-from transforms.adapters.registry import adapters
 from transforms.adapters.base import INGEST_RUN_ID, REJECT_DETAIL, REJECT_REASON, SOURCE_FORMAT, Adapter
+from transforms.adapters.registry import adapters
 from transforms.completeness import with_completeness
 from transforms.format_detection import detect_format, to_candidates
 from transforms.regrouping import FORMAT_KEY, RECORD_ID, grouping, key_index, record_keys, records_with, widen

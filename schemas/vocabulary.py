@@ -1,7 +1,7 @@
 """Fixed words of the canonical schemas that code without Spark needs too.
 
 The generator writes logs in these terms but never starts Spark; kept apart from the
-StructTypes so that importing them does not import pyspark (about 0.4 CPU-seconds a process).
+StructTypes so that importing them does not import pyspark (about half a CPU-second a process).
 """
 
 # The native JSONL format (`"format": "trajlake.v1"`) is TRAJECTORY_CONTENT_FIELDS as JSON,
