@@ -74,6 +74,36 @@ def fail(message: str) -> int:
     return 2
 
 
+# Storage the JVM cannot reach is a set-up problem the user fixes in conf, not a bug: the first
+# IOException in the Java cause chain says what (no FileSystem for a scheme, refused
+# credentials, an unknown host), as does a Hadoop FileSystem class that is not on the classpath
+# (s3a:// without hadoop-aws). The CLI prints that line instead of Spark's stack.
+_S3A_HINT = "; s3a:// needs the hadoop-aws jar (README: Object storage)"
+
+
+def storage_failure(exc: BaseException) -> str | None:
+    """The one-line storage error behind a failed JVM call, or None when it is not one."""
+    throwable = getattr(exc, "java_exception", None) or getattr(exc, "_origin", None)
+    if throwable is None:
+        return None
+    from py4j.java_gateway import is_instance_of
+    from pyspark import SparkContext
+
+    gateway = SparkContext._gateway
+    for _ in range(20):  # a cause chain can loop
+        if throwable is None:
+            return None
+        lines = str(throwable.getMessage() or "").strip().splitlines()
+        message = lines[0] if lines else "no message"
+        missing_filesystem = is_instance_of(gateway, throwable, "java.lang.ClassNotFoundException") and "org.apache.hadoop.fs." in message
+        if missing_filesystem or is_instance_of(gateway, throwable, "java.io.IOException"):
+            text = f"storage error ({throwable.getClass().getSimpleName()}): {message}"
+            no_s3a = (missing_filesystem and "s3a" in message.lower()) or 'scheme "s3a"' in message
+            return text + (_S3A_HINT if no_s3a else "")
+        throwable = throwable.getCause()
+    return None
+
+
 def job_parser(module: ModuleType, prog: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=prog, description=(module.__doc__ or "").strip().splitlines()[0])
     add_common_arguments(parser)
@@ -95,6 +125,11 @@ def run_job(module: ModuleType, argv: Sequence[str] | None, prog: str | None = N
         run_timed(name, lambda: module.run(spark, settings, args))
     except TrajlakeError as exc:
         return fail(str(exc))
+    except Exception as exc:  # a JVM error: one line when it is storage the conf points at wrongly
+        message = None if args.verbose else storage_failure(exc)
+        if message is None:
+            raise
+        return fail(message)
     return 0
 
 

@@ -68,6 +68,19 @@ def test_missing_raw_root(spark, fresh_settings, capsys):
     assert "raw storage root does not exist: file:///no/such/raw/root" in _one_line_error(capsys.readouterr().err)
 
 
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("nosuchfs://bucket/raw", 'storage error (UnsupportedFileSystemException): No FileSystem for scheme "nosuchfs"'),
+        # the suite's session has no hadoop-aws: the user is told what to add
+        ("s3a://bucket/raw", "S3AFileSystem not found; s3a:// needs the hadoop-aws jar"),
+    ],
+)
+def test_unreachable_storage_is_one_line(spark, fresh_settings, capsys, raw, expected):
+    assert cli.main(["run", "ingest", *_roots(fresh_settings), "--set", f"storage.raw={raw}"]) == 2
+    assert expected in _one_line_error(capsys.readouterr().err)
+
+
 def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run([TRAJLAKE, *args], capture_output=True, text=True, env=env, timeout=300)
 
