@@ -82,25 +82,32 @@ _S3A_HINT = "; s3a:// needs the hadoop-aws jar (README: Object storage)"
 
 
 def storage_failure(exc: BaseException) -> str | None:
-    """The one-line storage error behind a failed JVM call, or None when it is not one."""
+    """The one-line storage error behind a failed JVM call, or None when it is not one (or the
+    JVM can no longer say)."""
     throwable = getattr(exc, "java_exception", None) or getattr(exc, "_origin", None)
     if throwable is None:
         return None
     from py4j.java_gateway import is_instance_of
+    from py4j.protocol import Py4JError
     from pyspark import SparkContext
 
     gateway = SparkContext._gateway
-    for _ in range(20):  # a cause chain can loop
-        if throwable is None:
-            return None
-        lines = str(throwable.getMessage() or "").strip().splitlines()
-        message = lines[0] if lines else "no message"
-        missing_filesystem = is_instance_of(gateway, throwable, "java.lang.ClassNotFoundException") and "org.apache.hadoop.fs." in message
-        if missing_filesystem or is_instance_of(gateway, throwable, "java.io.IOException"):
-            text = f"storage error ({throwable.getClass().getSimpleName()}): {message}"
-            no_s3a = (missing_filesystem and "s3a" in message.lower()) or 'scheme "s3a"' in message
-            return text + (_S3A_HINT if no_s3a else "")
-        throwable = throwable.getCause()
+    if gateway is None:
+        return None
+    try:
+        for _ in range(20):  # a cause chain can loop
+            if throwable is None:
+                return None
+            lines = str(throwable.getMessage() or "").strip().splitlines()
+            message = lines[0] if lines else "no message"
+            missing_filesystem = is_instance_of(gateway, throwable, "java.lang.ClassNotFoundException") and "org.apache.hadoop.fs." in message
+            if missing_filesystem or is_instance_of(gateway, throwable, "java.io.IOException"):
+                text = f"storage error ({throwable.getClass().getSimpleName()}): {message}"
+                no_s3a = (missing_filesystem and "s3a" in message.lower()) or 'scheme "s3a"' in message
+                return text + (_S3A_HINT if no_s3a else "")
+            throwable = throwable.getCause()
+    except Py4JError:  # the JVM is gone: the original error tells more
+        return None
     return None
 
 
