@@ -306,7 +306,8 @@ def run(spark: SparkSession, settings: Settings, args: argparse.Namespace) -> St
     # The plans are built while the tables are prepared, too: that is driver and Delta log work.
     plans = AdapterPlans(tagged, all_adapters)
     try:
-        discard_unfinished(lake, runs, ensure_tables(lake, all_adapters))
+        created = ensure_tables(lake, all_adapters)
+        discard_unfinished(lake, runs, created)
         records_in = tagged.count()
         # Only the formats present in this batch: each adapter's plan costs seconds to build.
         present = {r[0] for r in tagged.select(SOURCE_FORMAT).distinct().collect()}
@@ -320,7 +321,10 @@ def run(spark: SparkSession, settings: Settings, args: argparse.Namespace) -> St
         )
         grouped = grouping(batch_adapters)
         batch_keys = record_keys(tagged, grouped).localCheckpoint() if grouped else None
-        regroup = earlier_records(lake, runs, tagged, batch_keys, all_adapters) if grouped else None
+        # A trace-key index made by this run is empty: no earlier run's records to look for (the
+        # join and checkpoint that find none cost seconds in a lake's first normalize).
+        continues = grouped and TRACE_KEYS_TABLE not in created
+        regroup = earlier_records(lake, runs, tagged, batch_keys, all_adapters) if continues else None
         # Earlier runs' records of the traces this batch continues are mapped with it, in the same
         # adapter pass (the groups are closed over keys, so no trace is split between them).
         earlier = None
