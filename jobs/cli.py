@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from jobs.errors import TrajlakeError
 from jobs.registry import JOBS, job_module
-from jobs.runtime import add_common_arguments, configure_logging, fail, run_job, settings_from_args
+from jobs.runtime import add_common_arguments, configure_logging, fail, run_job, settings_from_args, with_one_line_errors
 
 COMMANDS = ("run", "tables", "sql")
 
@@ -89,10 +89,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return generate_main(argv[1:])
     args = build_parser().parse_args(argv)
     configure_logging(args.verbose)
-    try:
-        return {"tables": cmd_tables, "sql": cmd_sql}[args.command](args)
-    except TrajlakeError as exc:
-        return fail(str(exc))
+    command = {"tables": cmd_tables, "sql": cmd_sql}[args.command]
+    return with_one_line_errors(lambda: command(args), args.verbose)
 
 
 if __name__ == "__main__":

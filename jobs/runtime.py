@@ -111,6 +111,20 @@ def storage_failure(exc: BaseException) -> str | None:
     return None
 
 
+def with_one_line_errors(command: Callable[[], int], verbose: bool) -> int:
+    """command()'s exit code; a TrajlakeError, or (unless verbose) a JVM error whose cause is
+    storage, is printed as one line and gives 2. Every CLI command runs through it."""
+    try:
+        return command()
+    except TrajlakeError as exc:
+        return fail(str(exc))
+    except Exception as exc:
+        message = None if verbose else storage_failure(exc)
+        if message is None:
+            raise
+        return fail(message)
+
+
 def job_parser(module: ModuleType, prog: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=prog, description=(module.__doc__ or "").strip().splitlines()[0])
     add_common_arguments(parser)
@@ -126,18 +140,14 @@ def run_job(module: ModuleType, argv: Sequence[str] | None, prog: str | None = N
     args = job_parser(module, prog).parse_args(argv)
     configure_logging(args.verbose)
     name = getattr(module, "NAME", module.__name__.rsplit(".", 1)[-1])
-    try:
+
+    def job() -> int:
         settings = settings_from_args(args)
         spark = build_spark(settings, verbose=args.verbose)
         run_timed(name, lambda: module.run(spark, settings, args))
-    except TrajlakeError as exc:
-        return fail(str(exc))
-    except Exception as exc:  # a JVM error: one line when it is storage the conf points at wrongly
-        message = None if args.verbose else storage_failure(exc)
-        if message is None:
-            raise
-        return fail(message)
-    return 0
+        return 0
+
+    return with_one_line_errors(job, args.verbose)
 
 
 def main_for(module_name: str) -> None:

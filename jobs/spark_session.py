@@ -68,8 +68,10 @@ def build_spark(settings: Settings, verbose: bool = False) -> SparkSession:
         .config("spark.ui.enabled", "false")
         # PySpark's DataFrame debugging records the Python call site of every Column and
         # function call in the JVM: about five py4j round trips each, three in five of all the
-        # calls an adapter's plan makes. Off, building normalize's plans takes half the time;
-        # errors lose only the Python line in Spark's query context. spark.extra can turn it on.
+        # calls an adapter's plan makes. Off, building the adapters' plans on the main thread
+        # takes half the time (normalize builds them on a background thread, where the wrapper
+        # does less); errors lose only the Python line in Spark's query context. spark.extra
+        # can turn it on.
         .config("spark.python.sql.dataFrameDebugging.enabled", "false")
     )
     if not verbose:

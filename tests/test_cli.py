@@ -81,6 +81,11 @@ def test_unreachable_storage_is_one_line(spark, fresh_settings, capsys, raw, exp
     assert expected in _one_line_error(capsys.readouterr().err)
 
 
+def test_tables_on_unreachable_storage_is_one_line(spark, fresh_settings, capsys):
+    assert cli.main(["tables", *_roots(fresh_settings), "--set", "storage.operational=nosuchfs://bucket/lake"]) == 2
+    assert 'No FileSystem for scheme "nosuchfs"' in _one_line_error(capsys.readouterr().err)
+
+
 def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run([TRAJLAKE, *args], capture_output=True, text=True, env=env, timeout=300)
 
