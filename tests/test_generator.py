@@ -11,6 +11,7 @@ import random
 import re
 import subprocess
 import sys
+import time
 import zlib
 from collections import defaultdict
 from datetime import datetime, timedelta, timezone
@@ -354,16 +355,40 @@ def test_feedback_and_native_lines_parse_with_the_pipeline_schemas(spark, out):
     assert counts.wrong == counts.wrong_corrupt > 0  # Spark rejects every wrong-type record
 
 
+def _encoding_cpu_seconds(out: Path) -> float:
+    """CPU-seconds the standard library's JSON encoder takes to write the generated records
+    again (read back first, untimed): the least that writing this much JSON costs."""
+    records = []
+    for path in raw_files(out):
+        for line in read_lines(path):
+            try:
+                records.append(json.loads(line))
+            except ValueError:  # the seeded malformed lines
+                continue
+    encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    started = time.process_time()
+    for record in records:
+        encode(record)
+    return time.process_time() - started
+
+
 def test_generation_speed(tmp_path):
-    """The target is 2,000 trajectories per CPU-second, all formats at the default mix, on a quiet
-    machine. CPU time (not wall) and the best of three short runs, so a busy CI machine does not
-    fail it; the bound leaves a third of headroom for what contention still adds to CPU time."""
-    best = 0.0
+    """The generator costs a small multiple of merely encoding its output with `json`.
+
+    The target (2,000 trajectories per CPU-second, all formats at the default mix) is an absolute
+    rate, and on these shared machines a core's speed drifts by 2x within minutes, so a bound on
+    the rate alone fails on a slow hour. Here both are measured in one process, alternately,
+    best of three each: the ratio moves far less than either. About 2.8 here (1,900-2,000
+    trajectories per CPU-second on a quiet core); a generator 40% slower fails."""
+    generated, encoded, rates = [], [], []
     for attempt in range(3):
         summary = generate(GeneratorConfig(trajectories=1500, seed=9 + attempt), tmp_path / str(attempt))
         assert summary.trajectories == 1500 and gc.isenabled()  # the collector, paused for the run, is back
-        best = max(best, summary.per_cpu_second)
-    assert best >= 1300, f"{best:.0f} trajectories per CPU-second (target 2,000; ~1,900 on a quiet core)"
+        generated.append(summary.cpu_seconds)
+        rates.append(summary.per_cpu_second)
+        encoded.append(_encoding_cpu_seconds(tmp_path / str(attempt)))
+    ratio = min(generated) / min(encoded)
+    assert ratio <= 4.0, f"generating costs {ratio:.2f}x encoding its output ({max(rates):,.0f} trajectories per CPU-second)"
 
 
 def test_generator_does_not_import_pyspark():
