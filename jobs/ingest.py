@@ -25,7 +25,7 @@ from schemas.bronze import INGEST_LOG, QUARANTINE, RAW_RECORD
 from transforms.raw_lines import ROW_FILE, ROW_LINE, split_lines
 
 NAME = "ingest"
-LOG_KINDS = ("trajectories", "feedback", "consent")
+TRAJECTORIES, FEEDBACK, CONSENT = LOG_KINDS = ("trajectories", "feedback", "consent")
 FILE_SUFFIXES = (".jsonl", ".jsonl.gz", ".json", ".json.gz", ".ndjson", ".ndjson.gz")
 STATUS_INGESTED = "ingested"
 STATUS_UNREADABLE = "unreadable"
@@ -71,6 +71,17 @@ def pending_files(lake: Lake, settings: Settings) -> list[RawFile]:
         folder = f"{raw_root}/{str(settings[f'ingest.sources.{log_kind}']).strip('/')}"
         pending.extend(f for f in list_raw_files(lake, folder, log_kind) if f.uri not in done)
     return pending
+
+
+def finished_runs(lake: Lake, log_kind: str) -> set[str]:
+    """Ingest runs that wrote `log_kind` rows and finished: the runs a later stage may read.
+
+    The ingest log is written last, so it is the commit mark: a run still writing, or one that
+    crashed (its rows are removed and redone by the next ingest), is not among them. It is a
+    row per file, where bronze holds every record.
+    """
+    logged = lake.read_or_empty("bronze.ingest_log", INGEST_LOG)
+    return {r[0] for r in logged.where((F.col("log_kind") == log_kind) & (F.col("bronze_rows") > 0)).select("ingest_run_id").distinct().collect()}
 
 
 def discard_unfinished_runs(lake: Lake) -> int:

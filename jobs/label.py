@@ -26,10 +26,11 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from jobs.errors import AccountingError, ConfError
+from jobs import ingest
 from jobs.lake import Lake
 from jobs.runtime import StageResult, log, main_for
 from jobs.settings import Settings
-from schemas.bronze import INGEST_LOG, QUARANTINE, RAW_RECORD
+from schemas.bronze import QUARANTINE, RAW_RECORD
 from schemas.feedback import FEEDBACK, LABEL, LABEL_LOG
 from schemas.trajectory import TRAJECTORY
 from transforms.labels.feedback_events import (
@@ -41,7 +42,6 @@ from transforms.labels.params import LabelParams
 from transforms.labels.signals import to_signals
 
 NAME = "label"
-FEEDBACK_LOG_KIND = "feedback"
 OUTPUTS = (
     ("silver.feedback", FEEDBACK),
     ("silver.orphan_feedback", FEEDBACK),
@@ -67,16 +67,12 @@ def label_params(settings: Settings) -> LabelParams:
 
 def pending_runs(lake: Lake) -> list[str]:
     """Feedback ingest runs that ingest finished and this job has not labeled yet (both logs are small)."""
-    finished = {
-        r[0] for r in lake.read_or_empty("bronze.ingest_log", INGEST_LOG)
-        .where(F.col("log_kind") == FEEDBACK_LOG_KIND).select(INGEST_RUN_ID).collect()
-    }
     done = {r[0] for r in lake.read("silver.label_log").select(INGEST_RUN_ID).collect()}
-    return sorted(finished - done)
+    return sorted(ingest.finished_runs(lake, ingest.FEEDBACK) - done)
 
 
 def _own_quarantine(runs: list[str]):
-    return F.col(INGEST_RUN_ID).isin(runs) & (F.col("stage") == NAME) & (F.col("log_kind") == FEEDBACK_LOG_KIND)
+    return F.col(INGEST_RUN_ID).isin(runs) & (F.col("stage") == NAME) & (F.col("log_kind") == ingest.FEEDBACK)
 
 
 def _run_rows(lake: Lake, runs: list[str]) -> DataFrame:

@@ -3,8 +3,9 @@
 Each record is detected as one format and mapped by its adapter into the canonical schema.
 Records no adapter accepts, or that fail the schema, go to quarantine with their reason; a
 trajectory id seen twice keeps one row (the first ingested) and records the others in
-silver.duplicates. Only ingest runs not yet in silver.normalize_log are read, so reruns add
-nothing; rows of a run that crashed before logging are removed and redone.
+silver.duplicates. Only ingest runs that finished (in bronze.ingest_log) and are not yet in
+silver.normalize_log are read, so reruns add nothing, and a run ingest is still writing, or
+crashed in, waits; rows of a normalize that crashed before logging are removed and redone.
 
 Late records: a trace whose records arrive over several ingest runs is assembled again, from
 all of them, when a later run brings more (see `earlier_records`); the re-assembled trajectory
@@ -25,6 +26,7 @@ from pyspark.sql import functions as F
 
 from jobs.adapter_plans import AdapterPlans
 from jobs.errors import AccountingError
+from jobs.ingest import TRAJECTORIES, finished_runs
 from jobs.lake import Lake
 from jobs.runtime import StageResult, log, main_for
 from jobs.settings import Settings
@@ -59,18 +61,12 @@ def done_runs(lake: Lake) -> set[str]:
     return {r[0] for r in lake.read_or_empty("silver.normalize_log", NORMALIZE_LOG).select("ingest_run_id").collect()}
 
 
-def pending_runs(lake: Lake) -> list[str]:
-    bronze_runs = {r[0] for r in lake.read("bronze.trajectories").select("ingest_run_id").distinct().collect()}
-    return sorted(bronze_runs - done_runs(lake))
-
-
-def ensure_trace_keys(lake: Lake, all_adapters: list[Adapter]) -> bool:
+def ensure_trace_keys(lake: Lake, all_adapters: list[Adapter], done: list[str]) -> bool:
     """Create silver.trace_keys (True when this call did); a lake normalized before it existed
-    gets it built from the runs already normalized (one read of their bronze, once, in a single
-    commit)."""
+    gets it built from the runs already normalized (`done`: one read of their bronze, once, in a
+    single commit)."""
     if lake.exists(TRACE_KEYS_TABLE):
         return False
-    done = sorted(done_runs(lake))
     if not done:
         return lake.ensure(TRACE_KEYS_TABLE, TRACE_KEYS)
     earlier = detect_format(lake.read("bronze.trajectories").where(F.col(INGEST_RUN_ID).isin(done)), all_adapters)
@@ -275,8 +271,9 @@ def reexported_whole(batch_records: DataFrame, unchanged: DataFrame, existing: D
     return duplicate_rows(whole.withColumn(ACTION, F.lit(ALREADY_IN_SILVER)).withColumn(KEPT_HASH, F.col(SILVER_HASH)), now)
 
 
-def ensure_tables(lake: Lake, all_adapters: list[Adapter]) -> set[str]:
-    """Create the tables normalize writes that are not there yet; the names of those it created."""
+def ensure_tables(lake: Lake, all_adapters: list[Adapter], done: list[str]) -> set[str]:
+    """Create the tables normalize writes that are not there yet; the names of those it created.
+    (`done`: the runs normalized before.)"""
     created = {
         name
         for name, schema in [
@@ -285,7 +282,7 @@ def ensure_tables(lake: Lake, all_adapters: list[Adapter]) -> set[str]:
         ]
         if lake.ensure(name, schema)
     }
-    if ensure_trace_keys(lake, all_adapters):
+    if ensure_trace_keys(lake, all_adapters, done):
         created.add(TRACE_KEYS_TABLE)
     return created
 
@@ -293,10 +290,13 @@ def ensure_tables(lake: Lake, all_adapters: list[Adapter]) -> set[str]:
 def run(spark: SparkSession, settings: Settings, args: argparse.Namespace) -> StageResult:
     lake = Lake(spark, settings)
     lake.ensure("bronze.trajectories", RAW_RECORD)
-    runs = pending_runs(lake)
+    done = sorted(done_runs(lake))
+    # Only runs ingest finished: one still writing, or one that crashed and will be redone, is
+    # left for later (the ingest log is its commit mark).
+    runs = sorted(finished_runs(lake, TRAJECTORIES) - set(done))
     all_adapters = adapters(settings["normalize.mappings"])
     if not runs:
-        ensure_tables(lake, all_adapters)
+        ensure_tables(lake, all_adapters, done)
         return StageResult(0, 0, {"new_runs": 0})
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     in_batch = F.col(INGEST_RUN_ID).isin(runs)
@@ -306,7 +306,7 @@ def run(spark: SparkSession, settings: Settings, args: argparse.Namespace) -> St
     # The plans are built while the tables are prepared, too: that is driver and Delta log work.
     plans = AdapterPlans(tagged, all_adapters)
     try:
-        created = ensure_tables(lake, all_adapters)
+        created = ensure_tables(lake, all_adapters, done)
         discard_unfinished(lake, runs, created)
         records_in = tagged.count()
         # Only the formats present in this batch: each adapter's plan costs seconds to build.

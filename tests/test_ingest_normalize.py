@@ -128,6 +128,21 @@ def test_crashed_run_is_redone_without_duplicates(spark, lake, fresh_settings):
     assert lake.read("bronze.trajectories").select("ingest_run_id").distinct().count() == 1
 
 
+def test_normalize_waits_for_an_ingest_run_to_finish(spark, lake, fresh_settings):
+    """Bronze rows of a run without its ingest log entry (still writing, or crashed) are not
+    normalized: the next ingest removes and redoes them, under another run id."""
+    raw = _raw(fresh_settings)
+    write_lines(raw / "logs" / "p0.jsonl", [line(native_record(f"w-{i}")) for i in range(3)])
+    ingest.run(spark, fresh_settings, NO_ARGS)
+    lake.delta("bronze.ingest_log").delete(F.lit(True))  # as if ingest had not logged yet
+    assert normalize.run(spark, fresh_settings, argparse.Namespace()).rows_out == 0
+    ingest.run(spark, fresh_settings, NO_ARGS)
+    redone = normalize.run(spark, fresh_settings, argparse.Namespace())
+    assert (redone.rows_in, redone.rows_out, redone.detail["duplicates"]) == (3, 3, 0)
+    runs = {r[0] for r in lake.read("silver.trajectories").select("ingest_run_id").distinct().collect()}
+    assert runs == {r[0] for r in lake.read("bronze.trajectories").select("ingest_run_id").distinct().collect()}
+
+
 def test_duplicate_ids_in_one_batch_keep_the_first_ingested(spark, lake, fresh_settings):
     raw = _raw(fresh_settings)
     write_lines(raw / "logs" / "a.jsonl", [line(native_record("d-1")), line(native_record("d-1", input="edited"))])
