@@ -25,8 +25,8 @@ from datetime import datetime, timezone
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from jobs.errors import AccountingError, ConfError
 from jobs import ingest
+from jobs.errors import AccountingError, ConfError
 from jobs.lake import Lake
 from jobs.runtime import StageResult, log, main_for
 from jobs.settings import Settings
