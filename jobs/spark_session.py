@@ -62,6 +62,7 @@ def build_spark(settings: Settings, verbose: bool = False) -> SparkSession:
         .config("spark.sql.catalogImplementation", "in-memory")
         .config("spark.sql.warehouse.dir", os.path.join(tempfile.gettempdir(), "trajlake-warehouse"))
         .config("spark.driver.memory", str(settings["spark.driver_memory"]))
+        .config("spark.sql.codegen.cache.maxEntries", str(settings["spark.codegen_cache_entries"]))
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.ui.showConsoleProgress", "true" if verbose else "false")

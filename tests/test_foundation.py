@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from chispa import assert_df_equality
+from pyspark.sql import functions as F
 
 from jobs.errors import ConfError
 from jobs.settings import load_settings
@@ -45,6 +46,21 @@ def test_session_has_delta_and_conf(spark, base_settings):
     spark = build_spark(base_settings)  # the factory (re)applies conf to the running session
     assert spark.conf.get("spark.sql.shuffle.partitions") == "2"
     assert "DeltaSparkSessionExtension" in spark.conf.get("spark.sql.extensions")
+
+
+def test_generated_code_is_compiled_once_per_session(spark):
+    """Spark keeps more compiled classes than its default 100 (spark.codegen_cache_entries): one
+    normalize compiles about 300, so at 100 each run and each stage after it compiled all of them
+    again. More distinct queries than 100 classes, then the first again: nothing is compiled."""
+    compilations = spark._jvm.org.apache.spark.metrics.source.CodegenMetrics.METRIC_COMPILATION_TIME()
+    # A literal is written into the generated code, so each query compiles its own classes.
+    queries = [spark.range(1).select((F.col("id") + F.lit(7_000_000 + i)).alias("x")) for i in range(60)]
+    for query in queries:
+        query.collect()
+    before = compilations.getCount()
+    assert before >= 100
+    assert queries[0].collect() == [(7_000_000,)]
+    assert compilations.getCount() == before
 
 
 def test_delta_write_and_time_travel(spark, lake):
