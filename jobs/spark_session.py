@@ -45,6 +45,15 @@ def _log4j_conf() -> str:
     return str(resources.files("conf").joinpath("log4j2.properties"))
 
 
+def driver_java_options(settings: Settings, verbose: bool = False) -> str:
+    """The driver JVM's options: the quiet logging config (unless verbose), then
+    spark.driver_java_options. They apply when this process starts the JVM (`trajlake run`, the
+    tests, the benchmarks); under spark-submit pass them with --driver-java-options."""
+    options = [] if verbose else [f"-Dlog4j2.configurationFile=file:{_log4j_conf()}"]
+    configured = str(settings["spark.driver_java_options"] or "").strip()
+    return " ".join(options + ([configured] if configured else []))
+
+
 def build_spark(settings: Settings, verbose: bool = False) -> SparkSession:
     """Create (or return the running) SparkSession configured from settings."""
     if not _java_available():
@@ -75,10 +84,9 @@ def build_spark(settings: Settings, verbose: bool = False) -> SparkSession:
         # can turn it on.
         .config("spark.python.sql.dataFrameDebugging.enabled", "false")
     )
-    if not verbose:
-        builder = builder.config(
-            "spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile=file:{_log4j_conf()}"
-        )
+    java_options = driver_java_options(settings, verbose)
+    if java_options:
+        builder = builder.config("spark.driver.extraJavaOptions", java_options)
     jars = delta_jars(settings)
     package = str(settings["spark.delta_package"] or "")
     if jars:

@@ -8,7 +8,7 @@ from pyspark.sql import functions as F
 
 from jobs.errors import ConfError
 from jobs.settings import load_settings
-from jobs.spark_session import build_spark
+from jobs.spark_session import build_spark, driver_java_options
 from schemas.bronze import QUARANTINE
 from schemas.trajectory import TRACE_KEYS, TRAJECTORY
 
@@ -62,6 +62,17 @@ def test_generated_code_is_compiled_once_per_session(spark):
     assert before - start > 100
     assert queries[0].collect() == [(7_000_000,)]
     assert compilations.getCount() == before
+
+
+def test_driver_jvm_gets_the_configured_java_options(spark, base_settings):
+    """spark.driver_java_options reach the JVM the session runs in (after the logging config),
+    and verbose sessions leave the logging config out."""
+    arguments = list(spark._jvm.java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments())
+    configured = base_settings["spark.driver_java_options"].split()
+    assert configured and all(option in arguments for option in configured)
+    assert any(a.startswith("-Dlog4j2.configurationFile=") for a in arguments)
+    assert driver_java_options(base_settings, verbose=True) == base_settings["spark.driver_java_options"]
+    assert driver_java_options(base_settings.with_overrides({"spark.driver_java_options": ""}), verbose=True) == ""
 
 
 def test_delta_write_and_time_travel(spark, lake):
