@@ -16,9 +16,14 @@ Two export shapes, told apart per record:
 - nested: a root run with `child_runs` inline, read to NESTED_LEVELS levels with an explicit
   schema (deeper runs are counted in metadata.extra["runs_beyond_depth"], not read).
 
-Mapping (step rules: transforms.adapters.trace_assembly): `llm` runs are model calls (inputs
+Spark keys the records (a flat run by its trace, a nested export by the record itself) and
+rejects those it cannot key or that do not parse as runs; each key's records are assembled in
+Python (python_assembly), by the format-neutral rules of trace_rules and message_shapes, which
+are cheaper there than as Spark column expressions.
+
+Mapping (step rules: transforms.adapters.trace_rules): `llm` runs are model calls (inputs
 `messages` - a list or LangChain's list of lists - or `prompts`; outputs an LLMResult
-`generations`, a completion `choices`, or a message; shapes in chat_messages), `tool` runs tool
+`generations`, a completion `choices`, or a message; shapes in message_shapes), `tool` runs tool
 steps (inputs = arguments, outputs.output = result, a ToolMessage's tool_call_id = call id,
 `error` or an error ToolMessage = error), `retriever` runs retrievals (inputs.query, outputs
 documents). The root run gives the agent (name; metadata revision_id = version), tags, input,
@@ -29,18 +34,27 @@ fields, other keys (but LangSmith's own ls_* ones) go to metadata.extra.
 
 from __future__ import annotations
 
-import functools
+from dataclasses import dataclass
+from functools import cmp_to_key
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import ArrayType, StringType, StructField, StructType, VariantType
 
-from transforms.adapters import chat_messages as cm
+from transforms.adapters import message_shapes as ms
+from transforms.adapters import python_assembly
 from transforms.adapters import trace_assembly as ta
+from transforms.adapters import trace_rules as tr
+from transforms.adapters import variant_values as vv
 from transforms.adapters.base import (
     CORRUPT,
     INGEST_RUN_ID,
     INGESTED_AT,
+    NO_CONTENT,
+    RECORD,
+    REJECT_DETAIL,
+    REJECT_REASON,
+    SOURCE_FORMAT,
     SOURCE_LINE,
     SOURCE_URI,
     WRONG_TYPE,
@@ -89,6 +103,11 @@ EXTRA_RUNS = "runs"
 EXTRA_BEYOND_DEPTH = "runs_beyond_depth"
 EXTRA_PROJECT = "langsmith_project_id"
 
+WRONG_TYPE_DETAIL = "a field has the wrong JSON type for a LangSmith run"
+MISSING_TRACE_ID_DETAIL = "the run has no trace_id, dotted_order or root id"
+
+# A run's fields and how the Spark adapter typed them: strings take any JSON (non-strings as
+# their JSON text), variants are payloads read by path, tags an array of strings.
 _RUN_FIELDS = [
     StructField("id", StringType()),
     StructField("trace_id", StringType()),
@@ -110,20 +129,28 @@ _RUN_FIELDS = [
     StructField("total_tokens", StringType()),
     StructField("total_cost", StringType()),
 ]
-FLAT_RUN = StructType(_RUN_FIELDS)
+_TEXT_FIELDS = tuple(f.name for f in _RUN_FIELDS if isinstance(f.dataType, StringType))
+_PAYLOAD_FIELDS = tuple(f.name for f in _RUN_FIELDS if isinstance(f.dataType, VariantType))
+_TAGS = "tags"
+_CHILD_RUNS = "child_runs"
+_KEYING_FIELDS = ("id", "trace_id", "parent_run_id", "dotted_order")
 
 
-def _run_schema(levels: int) -> StructType:
-    """A run with `levels` levels of child_runs typed; below them child_runs stay JSON text."""
-    children = ArrayType(_run_schema(levels - 1)) if levels > 0 else ArrayType(StringType())
-    return StructType(_RUN_FIELDS + [StructField("child_runs", children)])
+def _shape_schema(levels: int) -> StructType:
+    """What keys a record and what can make it fail to parse as runs: its arrays (tags, and
+    child_runs holding runs to `levels` levels, below which they stay JSON text). String fields
+    take any JSON, so the rest of a run is left to Python."""
+    children = ArrayType(_shape_schema(levels - 1)) if levels > 0 else ArrayType(StringType())
+    fields = [f for f in _RUN_FIELDS if f.name in (*_KEYING_FIELDS, _TAGS)]
+    return StructType(fields + [StructField(_CHILD_RUNS, children)])
 
 
-RUN_RECORD = _run_schema(NESTED_LEVELS - 1)
+RUN_SHAPE = _shape_schema(NESTED_LEVELS - 1)
 
 _P = "_parsed"
-_RUN = "_run"
 _GROUP = "_group"
+_TRACE_KEY = "_trace_key"
+_NESTED = "_nested"
 
 
 def detects(record: Column) -> Column:
@@ -136,104 +163,6 @@ def detects(record: Column) -> Column:
     )
 
 
-def _flat(run: Column) -> Column:
-    return F.struct(*[run[f.name].alias(f.name) for f in _RUN_FIELDS])
-
-
-def _runs_of(root: Column) -> tuple[Column, Column]:
-    """All runs of a (possibly nested) record, flattened, and how many lie below the levels read."""
-    level = F.array(root)
-    levels = [F.transform(level, _flat)]
-    for _ in range(NESTED_LEVELS - 1):
-        level = F.flatten(F.transform(level, lambda r: F.coalesce(r["child_runs"], F.array())))
-        levels.append(F.transform(level, _flat))
-    beyond = F.aggregate(F.transform(level, lambda r: F.coalesce(F.size(r["child_runs"]), F.lit(0))), F.lit(0), lambda a, n: a + n)
-    return F.concat(*levels), beyond
-
-
-def _time(text: Column) -> Column:
-    return F.try_to_timestamp(text)
-
-
-def _meta(extra: Column) -> Column:
-    return cm.get(extra, "$.metadata", "variant")
-
-
-# Where else an llm run's outputs report usage: LLMResult, OpenAI completion, a message's usage_metadata.
-_PROMPT_TOKEN_PATHS = ("$.llm_output.token_usage.prompt_tokens", "$.usage.prompt_tokens", "$.usage_metadata.input_tokens")
-_COMPLETION_TOKEN_PATHS = ("$.llm_output.token_usage.completion_tokens", "$.usage.completion_tokens", "$.usage_metadata.output_tokens")
-
-
-def _tokens(run: Column, field: str, usage_paths: tuple[str, ...]) -> Column:
-    values = [run[field]] + [cm.get(run["outputs"], path) for path in usage_paths]
-    return F.coalesce(*values).try_cast("double").try_cast("long")
-
-
-def _tool_output(run: Column) -> Column:
-    """A tool run's output: a ToolMessage (tool_call_id, content, status) or any value."""
-    out = F.coalesce(cm.get(run["outputs"], "$.output", "variant"), run["outputs"])
-    looks_like_message = F.coalesce(*[cm.get(out, path) for path in ("$.lc", "$.tool_call_id", "$.kwargs.tool_call_id")]).isNotNull()
-    return F.struct(
-        out.alias("value"),
-        F.when(looks_like_message, cm.normalize_message(out)).alias("message"),
-    )
-
-
-def _arguments(inputs: Column) -> Column:
-    """A tool run's arguments: the `input` string LangChain logs for string tools, else the inputs as JSON."""
-    single_input = (F.size(F.map_keys(cm.string_map(inputs))) == 1) & cm.is_string(cm.get(inputs, "$.input", "variant"))
-    return F.when(F.coalesce(single_input, F.lit(False)), cm.get(inputs, "$.input")).otherwise(cm.as_text(inputs))
-
-
-def _operation(run: Column) -> Column:
-    run_type = F.lower(run["run_type"])
-    meta = _meta(run["extra"])
-    inputs, outputs = run["inputs"], run["outputs"]
-    prompts = cm.get(inputs, "$.prompts[0]")
-    messages = F.when(prompts.isNotNull(), F.array(ta.message(F.lit(ta.ROLE_USER), prompts))).otherwise(cm.message_array(inputs))
-    reported = F.coalesce(
-        cm.get(outputs, "$.llm_output.model_name"),
-        cm.get(outputs, "$.generations[0][0].message.kwargs.response_metadata.model_name"),
-        cm.get(outputs, "$.generations[0][0].message.response_metadata.model_name"),
-        cm.get(outputs, "$.model"),
-    )
-    requested = F.coalesce(
-        cm.get(meta, f"$.{META_MODEL_NAME}"), cm.get(run["extra"], "$.invocation_params.model"), cm.get(inputs, "$.model")
-    )
-    tools = F.coalesce(
-        cm.tool_specs(cm.get(run["extra"], "$.invocation_params.tools", "variant")), cm.tool_specs(cm.get(inputs, "$.tools", "variant"))
-    )
-    kind = (
-        F.when(run_type == RUN_LLM, F.lit(ta.OP_LLM))
-        .when(run_type == RUN_TOOL, F.lit(ta.OP_TOOL))
-        .when(run_type == RUN_RETRIEVER, F.lit(ta.OP_RETRIEVAL))
-        .otherwise(F.lit(ta.OP_OTHER))
-    )
-
-    def tool(o: Column) -> Column:
-        reply = o["message"]
-        error = F.coalesce(ta.nonblank(run["error"]), F.when(F.coalesce(reply["is_error"], F.lit(False)), reply["content"]))
-        result = F.when(error.isNull(), F.coalesce(reply["content"], cm.as_text(o["value"])))
-        call_id = F.coalesce(reply["tool_call_id"], cm.get(meta, f"$.{META_TOOL_CALL_ID}"))
-        return ta.tool_call(call_id, run["name"], _arguments(inputs), result, error)
-
-    return ta.operation(
-        kind,
-        _time(run["start_time"]),
-        _time(run["end_time"]),
-        F.coalesce(run["dotted_order"], run["id"]),
-        inputs=messages,
-        output=cm.output_message(outputs),
-        tokens_in=_tokens(run, "prompt_tokens", _PROMPT_TOKEN_PATHS),
-        tokens_out=_tokens(run, "completion_tokens", _COMPLETION_TOKEN_PATHS),
-        tool=F.when(kind == ta.OP_TOOL, ta.bind(_tool_output(run), tool)),
-        query=F.coalesce(cm.get(inputs, "$.query"), cm.get(inputs, "$.input"), cm.get(inputs, "$.question")),
-        docs=cm.documents(outputs),
-        tools=tools,
-        model=F.when(kind == ta.OP_LLM, ta.model_of(cm.get(meta, f"$.{META_PROVIDER}"), requested, reported)),
-    )
-
-
 def _trace_key(run: Column) -> Column:
     root_in_order = ta.nonblank(F.regexp_extract(F.coalesce(run["dotted_order"], F.lit("")), r"^[0-9]{8}T[0-9]+Z([^.]+)", 1))
     own_id_if_root = F.when(ta.nonblank(run["parent_run_id"]).isNull(), ta.nonblank(run["id"]))
@@ -241,13 +170,12 @@ def _trace_key(run: Column) -> Column:
 
 
 def _nested(run: Column) -> Column:
-    return F.coalesce(F.size(run["child_runs"]) > 0, F.lit(False))
+    return F.coalesce(F.size(run[_CHILD_RUNS]) > 0, F.lit(False))
 
 
 # Just enough of a run to find its trace (child_runs only counted).
 _KEY_FIELDS = StructType(
-    [f for f in _RUN_FIELDS if f.name in ("id", "trace_id", "parent_run_id", "dotted_order")]
-    + [StructField("child_runs", ArrayType(StringType()))]
+    [f for f in _RUN_FIELDS if f.name in _KEYING_FIELDS] + [StructField(_CHILD_RUNS, ArrayType(StringType()))]
 )
 
 
@@ -257,140 +185,275 @@ def _keys_of(run: Column) -> Column:
     return F.when(_nested(run), no_keys()).when(key.isNotNull(), F.array(key)).otherwise(no_keys())
 
 
-def to_trajectories(records: DataFrame) -> DataFrame:
+_HANDED_TO_PYTHON = [RECORD, SOURCE_URI, SOURCE_LINE, INGEST_RUN_ID, INGESTED_AT, _GROUP, _TRACE_KEY, _NESTED]
+
+
+def to_trajectories(records: DataFrame, how: str = python_assembly.SORTED_PARTITIONS) -> DataFrame:
+    """Rejects of records that are not runs or name no trace (in Spark), then one candidate per
+    trace (or nested export) assembled in Python."""
     p = F.col(_P)
-    parsed = with_parsed(records, _P, RUN_RECORD)
+    parsed = with_parsed(records, _P, RUN_SHAPE)
     corrupt = p[CORRUPT].isNotNull()
     nested = _nested(p)
     key = F.when(nested, F.coalesce(ta.nonblank(p["trace_id"]), ta.nonblank(p["id"]))).otherwise(_trace_key(p))
     rejected = ta.rejected(
         parsed.where(corrupt | key.isNull()),
         NAME,
-        [
-            (corrupt, WRONG_TYPE, "a field has the wrong JSON type for a LangSmith run"),
-            (F.lit(True), MISSING_TRACE_ID, "the run has no trace_id, dotted_order or root id"),
-        ],
+        [(corrupt, WRONG_TYPE, WRONG_TYPE_DETAIL), (F.lit(True), MISSING_TRACE_ID, MISSING_TRACE_ID_DETAIL)],
         records=1,
     )
-    runs, beyond = _runs_of(p)
-    exploded = parsed.where(~corrupt & key.isNotNull()).select(
-        SOURCE_URI, SOURCE_LINE, INGEST_RUN_ID, INGESTED_AT,
-        key.alias("_trace_key"),
+    keyed = parsed.where(~corrupt & key.isNotNull()).select(
+        *[c for c in _HANDED_TO_PYTHON if c not in (_GROUP, _TRACE_KEY, _NESTED)],
         F.when(nested, ta.record_key()).otherwise(key).alias(_GROUP),
-        beyond.alias("_beyond"),
-        F.posexplode(runs).alias("_pos", _RUN),
+        key.alias(_TRACE_KEY),
+        nested.alias(_NESTED),
     )
-    run = F.col(_RUN)
-    described = exploded.withColumn(
-        "_described",
-        F.struct(
-            (ta.nonblank(run["parent_run_id"]).isNull() | ((F.col("_pos") == 0) & nested_row())).alias("is_root"),
-            _time(run["start_time"]).alias("at"),
-            F.coalesce(run["dotted_order"], run["id"], F.lit("")).alias("order"),
-            run["id"].alias("id"),
-            ta.record_order().alias("seen"),
-            run.alias("run"),
-            run["total_cost"].try_cast("double").alias("cost"),
-            _operation(run).alias("op"),
-        ),
-    )
-    grouped = described.groupBy(_GROUP).agg(
-        F.collect_list("_described").alias("_runs"),
-        F.first("_trace_key").alias("_trace_key"),
-        ta.first_record().alias("_first"),
-        F.sum(F.when(F.col("_pos") == 0, 1).otherwise(0)).alias("_records"),
-        F.sum(F.when(F.col("_pos") == 0, F.col("_beyond")).otherwise(0)).alias("_beyond"),
-    )
-    staged = (
-        grouped.withColumn("_runs", ta.unique_by(F.col("_runs"), "id", "seen"))
-        .withColumn("_ops", ta.sort_operations(F.transform(F.col("_runs"), lambda r: r["op"])))
-        .withColumn("_root", ta.head(ta.root_first(F.col("_runs"), "order"))["run"])
-    )
-    candidates = staged.select(*_content(F.col("_root"), F.col("_runs"), F.col("_ops")), *ta.grouped_lineage(NAME, F.col("_first")))
-    return rejected.unionByName(ta.checked(candidates))
+    candidates = python_assembly.assemble(keyed, _GROUP, _HANDED_TO_PYTHON, _assemble_trace, how)
+    return rejected.unionByName(candidates)
 
 
-def nested_row() -> Column:
-    return F.col(_GROUP) == ta.record_key()
+# --- in Python: the runs of one trace -> one candidate ------------------------------------------
 
 
-def _langsmith_key(key: Column) -> Column:
+@dataclass(slots=True)
+class _Run:
+    fields: dict  # the run's fields, read as the Spark adapter typed them
+    seen: tuple  # (ingested_at, source_uri, source_line) of its record: later exports win
+    is_root: bool
+    at: int | None
+    order: str
+    op: tr.Operation
+
+    @property
+    def id(self) -> str | None:
+        return self.fields["id"]
+
+
+def _seen(row: dict) -> tuple:
+    return (row[INGESTED_AT], row[SOURCE_URI], row[SOURCE_LINE])
+
+
+def _lineage(row: dict) -> tuple:
+    return (row[INGESTED_AT], row[SOURCE_URI], row[SOURCE_LINE], row[INGEST_RUN_ID])
+
+
+def _children(run) -> list:
+    children = vv.get(run, _CHILD_RUNS)
+    return children if isinstance(children, list) else []
+
+
+def _runs_of(record: dict) -> tuple[list, int]:
+    """All runs of a (possibly nested) record, flattened level by level, and how many lie below
+    the levels read."""
+    level = [record]
+    runs = list(level)
+    for _ in range(NESTED_LEVELS - 1):
+        level = [child for run in level for child in _children(run)]
+        runs += level
+    return runs, sum(len(_children(run)) for run in level)
+
+
+def _fields(raw) -> dict:
+    """A run's fields as Spark's from_json typed them (JSON null children have all fields null)."""
+    fields = {name: vv.jackson_text(vv.get(raw, name)) for name in _TEXT_FIELDS}
+    fields.update({name: vv.get(raw, name) for name in _PAYLOAD_FIELDS})
+    tags = vv.get(raw, _TAGS)
+    fields[_TAGS] = [vv.jackson_text(t) for t in tags] if isinstance(tags, list) else None
+    return fields
+
+
+def _read_run(raw, seen: tuple, root_of_export: bool) -> _Run:
+    fields = _fields(raw)
+    return _Run(
+        fields=fields,
+        seen=seen,
+        is_root=ms.nonblank(fields["parent_run_id"]) is None or root_of_export,
+        at=vv.timestamp_micros(fields["start_time"]),
+        order=ms.first(fields["dotted_order"], fields["id"], ""),
+        op=_operation(fields),
+    )
+
+
+def _assemble_trace(rows: list[dict]) -> list[dict]:
+    runs: list[_Run] = []
+    beyond = 0
+    for row in sorted(rows, key=_seen):
+        tree, below = _runs_of(vv.loads(row[RECORD]))
+        beyond += below
+        runs += [_read_run(raw, _seen(row), pos == 0 and row[_NESTED]) for pos, raw in enumerate(tree)]
+    runs = tr.unique_by(runs, key=lambda r: r.id, newest=lambda r: r.seen)
+    ops = tr.sort_operations([r.op for r in runs])
+    root = sorted(runs, key=cmp_to_key(_root_first))[0]
+    first_record = min(rows, key=_lineage)
+    candidate = _content(root.fields, runs, ops, rows[0][_TRACE_KEY], len(rows), beyond)
+    candidate.update(
+        {
+            SOURCE_FORMAT: NAME,
+            SOURCE_URI: first_record[SOURCE_URI],
+            SOURCE_LINE: first_record[SOURCE_LINE],
+            INGEST_RUN_ID: first_record[INGEST_RUN_ID],
+            INGESTED_AT: first_record[INGESTED_AT],
+        }
+    )
+    empty = tr.no_content(candidate["input"], candidate["steps"], candidate["final_output"])
+    candidate[REJECT_REASON] = NO_CONTENT if empty else None
+    candidate[REJECT_DETAIL] = tr.NO_CONTENT_DETAIL if empty else None
+    return [candidate]
+
+
+def _root_first(left: _Run, right: _Run) -> int:
+    """Roots first, then by start, then by dotted order (trace_assembly.root_first's comparator,
+    which skips the start when either is unknown)."""
+    if left.is_root != right.is_root:
+        return -1 if left.is_root else 1
+    if left.at is not None and right.at is not None and left.at != right.at:
+        return -1 if left.at < right.at else 1
+    return (left.order > right.order) - (left.order < right.order)
+
+
+def _lower(text: str | None) -> str | None:
+    return None if text is None else text.lower()
+
+
+_OPERATION_KINDS = {RUN_LLM: tr.OP_LLM, RUN_TOOL: tr.OP_TOOL, RUN_RETRIEVER: tr.OP_RETRIEVAL}
+# Where else an llm run's outputs report usage: LLMResult, OpenAI completion, a message's usage_metadata.
+_PROMPT_TOKEN_PATHS = (("llm_output", "token_usage", "prompt_tokens"), ("usage", "prompt_tokens"), ("usage_metadata", "input_tokens"))
+_COMPLETION_TOKEN_PATHS = (("llm_output", "token_usage", "completion_tokens"), ("usage", "completion_tokens"), ("usage_metadata", "output_tokens"))
+# Where an llm run's outputs report the model snapshot.
+_REPORTED_MODEL_PATHS = (
+    ("llm_output", "model_name"),
+    ("generations", 0, 0, "message", "kwargs", "response_metadata", "model_name"),
+    ("generations", 0, 0, "message", "response_metadata", "model_name"),
+    ("model",),
+)
+_QUERY_KEYS = ("query", "input", "question")
+# A tool run's output that is a ToolMessage.
+_TOOL_MESSAGE_MARKS = (("lc",), ("tool_call_id",), ("kwargs", "tool_call_id"))
+_STRING_TOOL_INPUT = "input"
+
+
+def _tokens(run: dict, field: str, usage_paths: tuple) -> int | None:
+    reported = ms.first(run[field], *[vv.text_at(run["outputs"], *path) for path in usage_paths])
+    return vv.double_to_long(vv.text_to_double(reported))
+
+
+def _tool_call(run: dict, meta) -> dict:
+    """A tool run's call: its output is a ToolMessage (tool_call_id, content, status) or any value."""
+    out = vv.first_present(vv.get(run["outputs"], "output"), run["outputs"])
+    is_message = ms.first(*[vv.text_at(out, *path) for path in _TOOL_MESSAGE_MARKS]) is not None
+    reply = ms.normalize_message(out) if is_message else {}
+    error = ms.first(ms.nonblank(run["error"]), reply.get("content") if reply.get("is_error") else None)
+    result = ms.first(reply.get("content"), vv.text(out)) if error is None else None
+    call_id = ms.first(reply.get("tool_call_id"), vv.text_at(meta, META_TOOL_CALL_ID))
+    return tr.tool_call(call_id, run["name"], _arguments(run["inputs"]), result, error)
+
+
+def _arguments(inputs) -> str | None:
+    """A tool run's arguments: the `input` string LangChain logs for string tools, else the inputs as JSON."""
+    single_input = isinstance(inputs, dict) and len(inputs) == 1 and isinstance(vv.get(inputs, _STRING_TOOL_INPUT), str)
+    return vv.text_at(inputs, _STRING_TOOL_INPUT) if single_input else vv.text(inputs)
+
+
+def _operation(run: dict) -> tr.Operation:
+    kind = _OPERATION_KINDS.get(_lower(run["run_type"]), tr.OP_OTHER)
+    inputs, outputs, extra = run["inputs"], run["outputs"], run["extra"]
+    meta = vv.get(extra, "metadata")
+    parts: dict = {
+        "tools": ms.first(ms.tool_specs(vv.get(extra, "invocation_params", "tools")), ms.tool_specs(vv.get(inputs, "tools"))),
+    }
+    if kind == tr.OP_LLM:
+        prompt = vv.text_at(inputs, "prompts", 0)
+        requested = ms.first(vv.text_at(meta, META_MODEL_NAME), vv.text_at(extra, "invocation_params", "model"), vv.text_at(inputs, "model"))
+        reported = ms.first(*[vv.text_at(outputs, *path) for path in _REPORTED_MODEL_PATHS])
+        parts.update(
+            inputs=[ms.message(ms.ROLE_USER, prompt)] if prompt is not None else ms.message_array(inputs),
+            output=ms.output_message(outputs),
+            tokens_in=_tokens(run, "prompt_tokens", _PROMPT_TOKEN_PATHS),
+            tokens_out=_tokens(run, "completion_tokens", _COMPLETION_TOKEN_PATHS),
+            model=tr.model_of(vv.text_at(meta, META_PROVIDER), requested, reported),
+        )
+    elif kind == tr.OP_TOOL:
+        parts["tool"] = _tool_call(run, meta)
+    elif kind == tr.OP_RETRIEVAL:
+        parts.update(query=ms.first(*[vv.text_at(inputs, key) for key in _QUERY_KEYS]), docs=ms.documents(outputs))
+    at, ended = vv.timestamp_micros(run["start_time"]), vv.timestamp_micros(run["end_time"])
+    return tr.operation(kind, at, ended, ms.first(run["dotted_order"], run["id"]), **parts)
+
+
+def _langsmith_key(key: str) -> bool:
     """Metadata LangSmith itself sets (ls_run_depth, ls_provider, LANGSMITH_* env...)."""
-    return functools.reduce(lambda a, b: a | b, [key.startswith(prefix) for prefix in LANGSMITH_META_PREFIXES])
+    return key.startswith(LANGSMITH_META_PREFIXES)
 
 
-def _root_text(value: Column, keys: tuple[str, ...]) -> Column:
-    keyed = F.coalesce(*[cm.get(value, f"$.{k}") for k in keys])
-    return ta.nonblank(F.when(cm.is_string(value), cm.get(value, "$")).otherwise(keyed))
+def _root_text(value, keys: tuple[str, ...]) -> str | None:
+    found = value if isinstance(value, str) else ms.first(*[vv.text_at(value, k) for k in keys])
+    return ms.nonblank(found)
 
 
-def _content(root: Column, runs: Column, ops: Column) -> list[Column]:
-    meta = _meta(root["extra"])
+_ROOT_INPUT_KEYS = ("input", "question", "query")
+_ROOT_OUTPUT_KEYS = ("output", "answer", "result")
 
-    def m(key: str) -> Column:
-        return cm.get(meta, f"$.{key}")
 
-    root_messages = cm.message_array(root["inputs"])
-    root_input = F.coalesce(
-        _root_text(root["inputs"], ("input", "question", "query")),
-        ta.head(F.filter(root_messages, lambda x: x["role"] == ta.ROLE_USER))["content"],
+def _root_input(root: dict) -> str | None:
+    users = [m for m in ms.message_array(root["inputs"]) or () if m["role"] == ms.ROLE_USER]
+    return ms.first(_root_text(root["inputs"], _ROOT_INPUT_KEYS), users[0]["content"] if users else None)
+
+
+def _root_output(root: dict) -> str | None:
+    outputs = root["outputs"]
+    answers = [m for m in ms.message_array(outputs) or () if m["role"] == ms.ROLE_ASSISTANT and ms.nonblank(m["content"]) is not None]
+    return ms.first(
+        _root_text(outputs, _ROOT_OUTPUT_KEYS),
+        ms.nonblank((ms.output_message(vv.get(outputs, "output")) or {}).get("content")),
+        answers[-1]["content"] if answers else None,
     )
-    out_messages = cm.message_array(root["outputs"])
-    root_output = F.coalesce(
-        _root_text(root["outputs"], ("output", "answer", "result")),
-        ta.nonblank(cm.output_message(cm.get(root["outputs"], "$.output", "variant"))["content"]),
-        ta.tail(F.filter(out_messages, lambda x: (x["role"] == ta.ROLE_ASSISTANT) & ta.nonblank(x["content"]).isNotNull()))["content"],
-    )
-    starts = F.filter(F.transform(ops, lambda o: o["at"]), lambda t: t.isNotNull())
-    ends = F.filter(F.transform(ops, lambda o: F.coalesce(o["ended"], o["at"])), lambda t: t.isNotNull())
-    started = F.coalesce(_time(root["start_time"]), F.array_min(starts))
-    ended = F.coalesce(_time(root["end_time"]), F.array_max(ends))
-    llm_costs = F.transform(F.filter(runs, lambda r: F.lower(r["run"]["run_type"]) == RUN_LLM), lambda r: r["cost"])
-    cost = F.coalesce(root["total_cost"].try_cast("double"), ta.total(llm_costs))
-    failed = ta.nonblank(root["error"]).isNotNull() | (F.lower(root["status"]) == STATUS_ERROR)
-    custom = F.map_filter(
-        cm.string_map(meta),
-        lambda k, v: ~k.isin(*CANONICAL_META_KEYS) & ~_langsmith_key(k),
-    )
-    return [
-        F.coalesce(ta.nonblank(m(META_TRAJECTORY_ID)), F.col("_trace_key")).alias("trajectory_id"),
-        F.coalesce(*[m(k) for k in META_THREAD_KEYS]).alias("session_id"),
-        m(META_USER_ID).alias("user_id"),
-        m(META_TENANT).alias("tenant"),
-        F.coalesce(m(META_SOURCE_KIND), F.lit(DEFAULT_SOURCE_KIND)).alias("source_kind"),
-        F.struct(root["name"].alias("name"), F.coalesce(*[m(k) for k in META_VERSION_KEYS]).alias("version")).alias("agent"),
-        ta.first_model(ops).alias("model"),
-        F.struct(
-            m(META_TASK_TYPE).alias("type"),
-            m(META_TASK_DIFFICULTY).alias("difficulty"),
-            m(META_TASK_LANGUAGE).alias("language"),
-            root["tags"].alias("tags"),
-        ).alias("task"),
-        ta.system_prompt(ops).alias("system_prompt"),
-        F.coalesce(root_input, ta.first_user_text(ops)).alias("input"),
-        ta.context_docs(ops).alias("context_docs"),
-        ta.steps(ops).alias("steps"),
-        ta.tools_available(ops).alias("tools_available"),
-        F.coalesce(root_output, ta.last_answer(ops)).alias("final_output"),
-        F.struct(
-            ta.latency_ms(started, ended).alias("latency_ms"),
-            F.coalesce(root["prompt_tokens"].try_cast("long"), ta.token_total(ops, "tokens_in")).alias("tokens_in"),
-            F.coalesce(root["completion_tokens"].try_cast("long"), ta.token_total(ops, "tokens_out")).alias("tokens_out"),
-            cost.alias("cost_usd"),
-            F.coalesce(m(META_STATUS), F.when(failed, F.lit(STATUS_ERROR)), F.lit(STATUS_COMPLETED)).alias("status"),
-            started.alias("started_at"),
-            ended.alias("ended_at"),
-            ta.extra_map(
+
+
+def _content(root: dict, runs: list[_Run], ops: list[tr.Operation], trace_key: str, records: int, beyond: int) -> dict:
+    meta = vv.get(root["extra"], "metadata")
+
+    def m(key: str) -> str | None:
+        return vv.text_at(meta, key)
+
+    started = ms.first(vv.timestamp_micros(root["start_time"]), min(o.at for o in ops))
+    ended = ms.first(vv.timestamp_micros(root["end_time"]), max(ms.first(o.ended, o.at) for o in ops))
+    llm_costs = [vv.text_to_double(r.fields["total_cost"]) for r in runs if _lower(r.fields["run_type"]) == RUN_LLM]
+    failed = ms.nonblank(root["error"]) is not None or _lower(root["status"]) == STATUS_ERROR
+    custom = {k: v for k, v in (vv.string_map(meta) or {}).items() if k not in CANONICAL_META_KEYS and not _langsmith_key(k)}
+    return {
+        "trajectory_id": ms.first(ms.nonblank(m(META_TRAJECTORY_ID)), trace_key),
+        "session_id": ms.first(*[m(k) for k in META_THREAD_KEYS]),
+        "user_id": m(META_USER_ID),
+        "tenant": m(META_TENANT),
+        "source_kind": ms.first(m(META_SOURCE_KIND), DEFAULT_SOURCE_KIND),
+        "agent": {"name": root["name"], "version": ms.first(*[m(k) for k in META_VERSION_KEYS])},
+        "model": tr.first_model(ops),
+        "task": {"type": m(META_TASK_TYPE), "difficulty": m(META_TASK_DIFFICULTY), "language": m(META_TASK_LANGUAGE), "tags": root[_TAGS]},
+        "system_prompt": tr.system_prompt(ops),
+        "input": ms.first(_root_input(root), tr.first_user_text(ops)),
+        "context_docs": tr.context_docs(ops),
+        "steps": tr.steps(ops),
+        "tools_available": tr.tools_available(ops),
+        "final_output": ms.first(_root_output(root), tr.last_answer(ops)),
+        "metadata": {
+            "latency_ms": tr.latency_ms(started, ended),
+            "tokens_in": ms.first(vv.text_to_long(root["prompt_tokens"]), tr.token_total(ops, "tokens_in")),
+            "tokens_out": ms.first(vv.text_to_long(root["completion_tokens"]), tr.token_total(ops, "tokens_out")),
+            "cost_usd": ms.first(vv.text_to_double(root["total_cost"]), tr.total(llm_costs)),
+            "status": ms.first(m(META_STATUS), STATUS_ERROR if failed else None, STATUS_COMPLETED),
+            "started_at": started,
+            "ended_at": ended,
+            "extra": tr.extra_map(
                 custom,
                 {
-                    ta.RECORDS_KEY: F.col("_records"),
-                    EXTRA_RUNS: F.size(runs),
-                    EXTRA_BEYOND_DEPTH: F.when(F.col("_beyond") > 0, F.col("_beyond")),
+                    tr.RECORDS_KEY: records,
+                    EXTRA_RUNS: len(runs),
+                    EXTRA_BEYOND_DEPTH: beyond if beyond > 0 else None,
                     EXTRA_PROJECT: root["session_id"],
                 },
-            ).alias("extra"),
-        ).alias("metadata"),
-    ]
+            ),
+        },
+    }
 
 
 ADAPTER = Adapter(NAME, detects, to_trajectories, GroupKeys(_KEY_FIELDS, _keys_of))

@@ -1,0 +1,200 @@
+"""Chat messages as tracing SDKs record them -> one message shape, in Python.
+
+The Python twin of chat_messages (the Spark version the Langfuse and OTel adapters still use):
+the same shapes, read by the same rules, so an adapter assembled in Python gives the candidates
+its Spark version gave. Values are json.loads values read through variant_values (ABSENT is a
+missing path, None a JSON null). Shapes understood:
+
+- OpenAI chat messages: {role, content, tool_calls: [{id, type, function: {name, arguments}}],
+  tool_call_id}, reasoning in `reasoning_content`; a completion {choices: [{message}]};
+- LangChain messages, serialized ({"lc": 1, "type": "constructor", "id": [..., "AIMessage"],
+  "kwargs": {content, tool_calls: [{name, args, id}], additional_kwargs, tool_call_id, status}})
+  or as dicts ({"type": "ai" | "human" | "system" | "tool", ...}); an LLMResult
+  {generations: [[{text, message}]]};
+- content as text or a list of blocks: text / output_text, thinking / reasoning, tool_use;
+- retrieved documents: LangChain Documents ({page_content, metadata}, plain or serialized) or
+  {id, content, score, source}, listed or under `documents`.
+
+A message is a dict with the fields of trace_assembly.MESSAGE (role, content, reasoning,
+tool_calls, tool_call_id, is_error); a requested call one with those of TOOL_REQUEST (id, name,
+arguments); documents and tool definitions have the fields of CONTEXT_DOC and TOOL_SPEC.
+"""
+
+from __future__ import annotations
+
+from transforms.adapters.variant_values import (
+    ABSENT,
+    array,
+    array_at,
+    double,
+    first_present,
+    get,
+    present,
+    text,
+    text_array,
+    text_at,
+)
+
+ROLE_SYSTEM = "system"
+ROLE_USER = "user"
+ROLE_ASSISTANT = "assistant"
+ROLE_TOOL = "tool"
+
+# Message type names (LangChain class or `type`, OpenAI/Anthropic `role`) -> normalised role.
+_ROLE_ALIASES = {
+    ROLE_USER: ("humanmessage", "humanmessagechunk", "human", "user"),
+    ROLE_ASSISTANT: ("aimessage", "aimessagechunk", "ai", "assistant", "model"),
+    ROLE_SYSTEM: ("systemmessage", "systemmessagechunk", "system", "developer"),
+    ROLE_TOOL: ("toolmessage", "toolmessagechunk", "tool", "function", "functionmessage"),
+}
+_ROLE_OF_ALIAS = {alias: role for role, aliases in _ROLE_ALIASES.items() for alias in aliases}
+_TEXT_BLOCKS = ("text", "output_text", "input_text")
+_TEXT_BLOCK_FIELDS = ("text", "content")
+_REASONING_BLOCKS = ("thinking", "reasoning")
+_REASONING_BLOCK_FIELDS = ("thinking", "reasoning", "text")
+_TOOL_USE_BLOCK = "tool_use"
+_ERROR_STATUS = "error"
+_SCHEMA_KEYS = ("parameters", "input_schema", "args_schema")
+
+
+def message(role, content=None, reasoning=None, tool_calls=None, tool_call_id=None, is_error=None) -> dict:
+    return {"role": role, "content": content, "reasoning": reasoning, "tool_calls": tool_calls,
+            "tool_call_id": tool_call_id, "is_error": is_error}
+
+
+def nonblank(value: str | None) -> str | None:
+    """The text, or None when it is None, empty or only spaces (Spark's trim strips spaces only)."""
+    return value if value is not None and value.strip(" ") else None
+
+
+def first(*values):
+    """coalesce() of plain values."""
+    for value in values:
+        if value is not None:
+            return value
+    return None
+
+
+def _lower(value: str | None) -> str | None:
+    return None if value is None else value.lower()
+
+
+def _join_blocks(blocks: list | None, types: tuple[str, ...], fields: tuple[str, ...]) -> str | None:
+    if blocks is None:
+        return None
+    texts = []
+    for block in blocks:
+        if _lower(text_at(block, "type")) in types:
+            found = first(*[text_at(block, f) for f in fields])
+            if found is not None:
+                texts.append(found)
+    return nonblank("\n".join(texts))
+
+
+def content_text(content) -> str | None:
+    """Text of a content field: the string, or the text blocks joined."""
+    if isinstance(content, str):
+        return content
+    return _join_blocks(array(content), _TEXT_BLOCKS, _TEXT_BLOCK_FIELDS)
+
+
+def _tool_request(call) -> dict:
+    """One requested call, OpenAI ({id, function: {name, arguments}}) or LangChain ({id, name, args})."""
+    return {
+        "id": text_at(call, "id"),
+        "name": first(text_at(call, "function", "name"), text_at(call, "name")),
+        "arguments": first(text_at(call, "function", "arguments"), text_at(call, "args"), text_at(call, "input")),
+    }
+
+
+def _tool_requests(calls: list | None) -> list | None:
+    return [_tool_request(c) for c in calls] if calls else None
+
+
+def _role(body, outer) -> str | None:
+    class_names = text_array(get(outer, "id"))
+    class_name = class_names[-1] if class_names else None
+    kind = _lower(first(class_name, text_at(body, "type"), text_at(outer, "type"), text_at(body, "role"), text_at(outer, "role")))
+    # LangChain ChatMessage keeps the role apart from the class name.
+    return first(_ROLE_OF_ALIAS.get(kind), _lower(text_at(body, "role")))
+
+
+def normalize_message(value) -> dict:
+    """One chat message (any shape in the module docstring)."""
+    if isinstance(value, str):
+        return message(ROLE_USER, value, is_error=False)
+    body = first_present(get(value, "kwargs"), get(value, "data"), value)
+    content = get(body, "content")
+    extra = get(body, "additional_kwargs")
+    blocks = array(content)
+    tool_use = None if blocks is None else [b for b in blocks if text_at(b, "type") == _TOOL_USE_BLOCK]
+    reasoning = first(
+        _join_blocks(blocks, _REASONING_BLOCKS, _REASONING_BLOCK_FIELDS),
+        text_at(body, "reasoning_content"),
+        text_at(extra, "reasoning_content"),
+        text_at(body, "reasoning"),
+    )
+    tool_calls = first(
+        _tool_requests(array_at(body, "tool_calls")), _tool_requests(array_at(extra, "tool_calls")), _tool_requests(tool_use)
+    )
+    return message(
+        _role(body, value),
+        content_text(content),
+        reasoning,
+        tool_calls,
+        text_at(body, "tool_call_id"),
+        text_at(body, "status") == _ERROR_STATUS,
+    )
+
+
+def message_array(value) -> list | None:
+    """A list of messages: the array itself, the first of a batch of lists, or under `messages`."""
+    messages = get(value, "messages")
+    listed = first(array_at(messages, 0), array(messages), array_at(value, 0), array(value))
+    return None if listed is None else [normalize_message(m) for m in listed]
+
+
+def output_message(value) -> dict | None:
+    """A model call's answer: an LLMResult, a completion, {message}, a message, or plain text."""
+    generation = get(value, "generations", 0, 0)
+    bare = present(value) and not isinstance(value, str) and array(value) is None and not present(generation)
+    answer = first_present(
+        get(generation, "message"), get(value, "choices", 0, "message"), get(value, "message"), value if bare else ABSENT
+    )
+    if present(answer):
+        found = normalize_message(answer)
+        if found["role"] is None:
+            found["role"] = ROLE_ASSISTANT
+        return found
+    text_only = first(text_at(generation, "text"), value if isinstance(value, str) else None)
+    return None if text_only is None else message(ROLE_ASSISTANT, text_only)
+
+
+def tool_specs(value) -> list | None:
+    """Tool definitions, OpenAI ({type: function, function: {...}}) or flat ({name, description, parameters})."""
+    listed = array(value)
+    if not listed:
+        return None
+    specs = []
+    for tool in listed:
+        body = first_present(get(tool, "function"), tool)
+        schema = first_present(*[get(body, key) for key in _SCHEMA_KEYS])
+        specs.append({"name": text_at(body, "name"), "description": text_at(body, "description"), "parameters": text(schema)})
+    return specs
+
+
+def documents(value) -> list | None:
+    """Retrieved documents (see the module docstring) -> CONTEXT_DOC dicts."""
+    listed = first(array_at(value, "documents"), array(value))
+    return None if listed is None else [_document(d) for d in listed]
+
+
+def _document(doc) -> dict:
+    body = first_present(get(doc, "kwargs"), doc)
+    meta = get(body, "metadata")
+    return {
+        "doc_id": first(text_at(body, "id"), text_at(meta, "id"), text_at(meta, "doc_id")),
+        "source": first(text_at(body, "source"), text_at(meta, "source")),
+        "content": first(text_at(body, "page_content"), text_at(body, "content"), text_at(body, "text")),
+        "score": first(double(get(body, "score")), double(get(meta, "score"))),
+    }

@@ -1,0 +1,374 @@
+"""JSON values (as json.loads gives them) read the way the Spark adapters read them.
+
+The trace adapters assembled in Python must give the same candidates as their Spark versions,
+which read payloads as VARIANT (`try_variant_get`) and run fields with `from_json` into string
+columns. This module holds those reading rules once:
+
+- a path that is missing is ABSENT (SQL NULL), a JSON null is None (a variant null: it wins a
+  coalesce, as in Spark);
+- a value read as text is the string itself, or its JSON as Spark's VARIANT writes it (compact,
+  object keys sorted, decimals without trailing zeros, doubles as Java prints them);
+- a `from_json` string field holds non-strings as the JSON Jackson copies (keys in their order);
+- casts of text to double / long / timestamp follow Spark's (ANSI `try_cast`, `try_to_timestamp`).
+
+Floats are parsed by `loads` as JsonFloat, which keeps the number's text: VARIANT keeps a
+decimal literal as a decimal (1.50 -> "1.5", 100.0 -> "100") and only an exponent form or an
+over-long literal as a double.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from decimal import Decimal
+from datetime import date, datetime, timezone
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+# Spark's decimal limit (DecimalType.MAX_PRECISION): longer literals become doubles in a VARIANT.
+MAX_DECIMAL_DIGITS = 38
+LONG_MIN, LONG_MAX = -(2**63), 2**63 - 1
+MICROS_PER_SECOND = 1_000_000
+MICROS_PER_DAY = 86_400 * MICROS_PER_SECOND
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+
+
+class _Absent:
+    """A path that leads nowhere (SQL NULL), unlike a JSON null (None)."""
+
+    _instance = None
+
+    def __new__(cls):
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "ABSENT"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+ABSENT = _Absent()
+
+
+class JsonFloat(float):
+    """A JSON number with a fraction or exponent, with the text it was written as."""
+
+    __slots__ = ("text",)
+
+    def __new__(cls, text: str):
+        value = super().__new__(cls, text)
+        value.text = text
+        return value
+
+
+def loads(text: str):
+    return json.loads(text, parse_float=JsonFloat)
+
+
+def present(value) -> bool:
+    """Not SQL NULL: a JSON null counts as present (a variant null)."""
+    return value is not ABSENT
+
+
+def first_present(*values):
+    """coalesce() of variants."""
+    for value in values:
+        if value is not ABSENT:
+            return value
+    return ABSENT
+
+
+def get(value, *path):
+    """The value at a path of keys (str) and indexes (int); ABSENT when any step is missing."""
+    for step in path:
+        if isinstance(step, str):
+            if not isinstance(value, dict) or step not in value:
+                return ABSENT
+        elif not isinstance(value, list) or not 0 <= step < len(value):
+            return ABSENT
+        value = value[step]
+    return value
+
+
+def text(value) -> str | None:
+    """try_variant_get(v, '$', 'string'): a string as it is, any other value as its JSON."""
+    if value is None or value is ABSENT:
+        return None
+    if isinstance(value, str):
+        return value
+    return to_json(value)
+
+
+def text_at(value, *path) -> str | None:
+    return text(get(value, *path))
+
+
+def array(value) -> list | None:
+    """try_variant_get(v, '$', 'array<variant>')."""
+    return value if isinstance(value, list) else None
+
+
+def array_at(value, *path) -> list | None:
+    return array(get(value, *path))
+
+
+def text_array(value) -> list | None:
+    """try_variant_get(v, '$', 'array<string>')."""
+    return [text(v) for v in value] if isinstance(value, list) else None
+
+
+def string_map(value) -> dict | None:
+    """try_variant_get(v, '$', 'map<string,string>'): an object's values as text, in VARIANT key order."""
+    if not isinstance(value, dict):
+        return None
+    return {k: text(value[k]) for k in sorted(value, key=_variant_key_order)}
+
+
+def double(value) -> float | None:
+    """try_variant_get(v, '$', 'double')."""
+    if isinstance(value, bool):
+        return 1.0 if value else 0.0
+    if isinstance(value, (int, float)):
+        return _int_as_double(value) if isinstance(value, int) else float(value)
+    if isinstance(value, str):
+        return text_to_double(value)
+    return None
+
+
+def _int_as_double(value: int) -> float | None:
+    try:
+        return float(value)
+    except OverflowError:
+        return None
+
+
+# --- JSON text as Spark writes it -------------------------------------------------------------
+
+
+def _variant_key_order(key: str) -> bytes:
+    """VARIANT sorts object keys as Java compares strings (UTF-16 code units)."""
+    return key.encode("utf-16-be", "surrogatepass")
+
+
+def to_json(value) -> str:
+    """JSON text of a value as Spark's VARIANT writes it (to_json / cast to string)."""
+    parts: list[str] = []
+    _write(value, parts, sort_keys=True, number=_variant_number)
+    return "".join(parts)
+
+
+def jackson_text(value) -> str | None:
+    """A from_json string field: strings as they are, other values as the JSON Jackson copies."""
+    if value is None or value is ABSENT:
+        return None
+    if isinstance(value, str):
+        return value
+    parts: list[str] = []
+    _write(value, parts, sort_keys=False, number=_jackson_number)
+    return "".join(parts)
+
+
+def _write(value, parts: list[str], sort_keys: bool, number) -> None:
+    if value is None:
+        parts.append("null")
+    elif value is True:
+        parts.append("true")
+    elif value is False:
+        parts.append("false")
+    elif isinstance(value, str):
+        parts.append(quote(value))
+    elif isinstance(value, (int, float)):
+        parts.append(number(value))
+    elif isinstance(value, list):
+        parts.append("[")
+        for i, item in enumerate(value):
+            if i:
+                parts.append(",")
+            _write(item, parts, sort_keys, number)
+        parts.append("]")
+    else:
+        parts.append("{")
+        keys = sorted(value, key=_variant_key_order) if sort_keys else value
+        for i, key in enumerate(keys):
+            if i:
+                parts.append(",")
+            parts.append(quote(key))
+            parts.append(":")
+            _write(value[key], parts, sort_keys, number)
+        parts.append("}")
+
+
+_CONTROL = re.compile(r"[\x00-\x1f]")
+_SHORT_ESCAPES = {"\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+
+
+def quote(s: str) -> str:
+    """A JSON string as Jackson writes it: \\b \\t \\n \\f \\r short, other controls \\u00XX (upper hex)."""
+    body = s.replace("\\", "\\\\").replace('"', '\\"')
+    if _CONTROL.search(body):
+        body = _CONTROL.sub(lambda m: _SHORT_ESCAPES.get(m.group(), f"\\u{ord(m.group()):04X}"), body)
+    return f'"{body}"'
+
+
+def _variant_number(value) -> str:
+    if isinstance(value, JsonFloat):
+        literal = value.text
+        if "e" in literal or "E" in literal or not _fits_decimal(literal):
+            return java_double(float(value))
+        return _plain_decimal(literal)
+    if isinstance(value, float):
+        return java_double(value)
+    if LONG_MIN <= value <= LONG_MAX or len(str(abs(value))) <= MAX_DECIMAL_DIGITS:
+        return str(value)
+    return java_double(float(value))
+
+
+def _jackson_number(value) -> str:
+    if isinstance(value, float):
+        return java_double(float(value))
+    return str(value)
+
+
+def _fits_decimal(literal: str) -> bool:
+    whole, _, fraction = literal.lstrip("-").partition(".")
+    digits = (whole + fraction).lstrip("0") or "0"
+    return len(fraction) <= MAX_DECIMAL_DIGITS and len(digits) <= MAX_DECIMAL_DIGITS
+
+
+def _plain_decimal(literal: str) -> str:
+    """BigDecimal.stripTrailingZeros().toPlainString() of a plain decimal literal."""
+    if "." in literal:
+        literal = literal.rstrip("0").rstrip(".")
+    if literal.lstrip("-").strip("0") == "":
+        return "0"
+    return literal
+
+
+def java_double(value: float) -> str:
+    """Double.toString: plain in [1e-3, 1e7), else d.dddE<n>; always a fraction digit."""
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    if value == 0:
+        return "-0.0" if math.copysign(1.0, value) < 0 else "0.0"
+    sign = "-" if value < 0 else ""
+    digits, exponent = _shortest_digits(abs(value))  # value = 0.d1d2... * 10^exponent
+    if 1e-3 <= abs(value) < 1e7:
+        if exponent <= 0:
+            return f"{sign}0.{'0' * -exponent}{digits}"
+        whole, fraction = digits[:exponent].ljust(exponent, "0"), digits[exponent:]
+        return f"{sign}{whole}.{fraction or '0'}"
+    return f"{sign}{digits[0]}.{digits[1:] or '0'}E{exponent - 1}"
+
+
+def _shortest_digits(value: float) -> tuple[str, int]:
+    """The shortest digits that read back as value, and n with value = 0.digits * 10^n."""
+    sign, digits, exponent = Decimal(repr(value)).as_tuple()
+    text = "".join(map(str, digits))
+    return text.rstrip("0") or "0", len(text) + exponent
+
+
+# --- casts of text -----------------------------------------------------------------------------
+
+_JAVA_DOUBLE = re.compile(r"[+-]?(NaN|Infinity|(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?)[fFdD]?")
+_SPECIAL_DOUBLES = {"inf": math.inf, "+inf": math.inf, "infinity": math.inf, "+infinity": math.inf,
+                    "-inf": -math.inf, "-infinity": -math.inf, "nan": math.nan}
+_LONG = re.compile(r"[+-]?\d+")
+
+
+def _trim(s: str) -> str:
+    return s.strip("".join(chr(c) for c in range(33)))
+
+
+def text_to_double(s: str | None) -> float | None:
+    """try_cast(s AS double)."""
+    if s is None:
+        return None
+    trimmed = _trim(s)
+    if _JAVA_DOUBLE.fullmatch(trimmed):
+        return float(trimmed.rstrip("fFdD"))
+    return _SPECIAL_DOUBLES.get(trimmed.lower())
+
+
+def double_to_long(d: float | None) -> int | None:
+    """try_cast(d AS long): truncated; null when not finite or out of range."""
+    if d is None or not math.isfinite(d) or not -(2.0**63) <= d <= 2.0**63:
+        return None
+    return min(int(d), LONG_MAX)
+
+
+def text_to_long(s: str | None) -> int | None:
+    """try_cast(s AS long)."""
+    if s is None:
+        return None
+    trimmed = _trim(s)
+    if not _LONG.fullmatch(trimmed):
+        return None
+    value = int(trimmed)
+    return value if LONG_MIN <= value <= LONG_MAX else None
+
+
+_TIMESTAMP = re.compile(
+    r"(?P<year>[+-]?\d{4,6})(?:-(?P<month>\d{1,2})(?:-(?P<day>\d{1,2})"
+    r"(?:[T ](?P<hour>\d{1,2})(?::(?P<minute>\d{1,2})(?::(?P<second>\d{1,2})(?:\.(?P<fraction>\d*))?)?)?"
+    r"(?P<zone>.*))?)?)?"
+)
+_TIME_ONLY = re.compile(r"T?(?P<hour>\d{1,2}):(?P<minute>\d{1,2})(?::(?P<second>\d{1,2})(?:\.(?P<fraction>\d*))?)?(?P<zone>.*)")
+_OFFSET = re.compile(r"(?:UTC|GMT|UT)?(?P<sign>[+-])(?P<hours>\d{1,2})(?::?(?P<minutes>\d{2}))?(?::?(?P<seconds>\d{2}))?")
+
+
+def timestamp_micros(s: str | None) -> int | None:
+    """try_to_timestamp(s) in a UTC session: microseconds since the epoch, None when unparsable."""
+    if s is None:
+        return None
+    trimmed = _trim(s)
+    found = _TIMESTAMP.fullmatch(trimmed)
+    if found is None:
+        found = _TIME_ONLY.fullmatch(trimmed)
+        if found is None:
+            return None
+        today = datetime.now(timezone.utc).date()
+        parts = {"year": today.year, "month": today.month, "day": today.day, **found.groupdict()}
+    else:
+        parts = found.groupdict()
+    try:
+        day = date(int(parts["year"]), int(parts["month"] or 1), int(parts["day"] or 1))
+    except ValueError:
+        return None
+    hour, minute, second = (int(parts[k] or 0) for k in ("hour", "minute", "second"))
+    if hour > 23 or minute > 59 or second > 59:
+        return None
+    fraction = int(((parts["fraction"] or "")[:6]).ljust(6, "0"))
+    offset = _zone_offset_seconds(parts["zone"] or "", day, hour, minute, second)
+    if offset is None:
+        return None
+    local = (day.toordinal() - _EPOCH_ORDINAL) * MICROS_PER_DAY + ((hour * 60 + minute) * 60 + second) * MICROS_PER_SECOND
+    return local + fraction - offset * MICROS_PER_SECOND
+
+
+def _zone_offset_seconds(zone: str, day: date, hour: int, minute: int, second: int) -> int | None:
+    zone = zone.strip()
+    if zone in ("", "Z", "UTC", "GMT", "UT"):
+        return 0
+    offset = _OFFSET.fullmatch(zone)
+    if offset:
+        seconds = int(offset["hours"]) * 3600 + int(offset["minutes"] or 0) * 60 + int(offset["seconds"] or 0)
+        return seconds if offset["sign"] == "+" else -seconds
+    region = _region(zone)
+    if region is None:
+        return None
+    local = datetime(day.year, day.month, day.day, hour, minute, second, tzinfo=region)
+    return int(local.utcoffset().total_seconds())
+
+
+@lru_cache(maxsize=64)
+def _region(name: str):
+    try:
+        return ZoneInfo(name)
+    except (ValueError, KeyError, OSError):
+        return None
