@@ -85,10 +85,11 @@ def first_present(*values):
 def get(value, *path):
     """The value at a path of keys (str) and indexes (int); ABSENT when any step is missing."""
     for step in path:
-        if isinstance(step, str):
-            if not isinstance(value, dict) or step not in value:
+        kind = type(value)
+        if kind is dict:
+            if step.__class__ is not str or step not in value:
                 return ABSENT
-        elif not isinstance(value, list) or not 0 <= step < len(value):
+        elif kind is not list or step.__class__ is not int or not 0 <= step < len(value):
             return ABSENT
         value = value[step]
     return value
@@ -202,16 +203,17 @@ def _write(value, parts: list[str], sort_keys: bool, number) -> None:
         parts.append("}")
 
 
-_CONTROL = re.compile(r"[\x00-\x1f]")
-_SHORT_ESCAPES = {"\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+# Controls that Python's json escapes as \u00xx and Jackson as \u00XX (both write \b \t \n \f \r short).
+_LONG_ESCAPED_CONTROL = re.compile(r"[\x00-\x07\x0b\x0e-\x1f]")
+_LOWER_HEX_ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\u00([0-9a-f]{2})")
 
 
 def quote(s: str) -> str:
     """A JSON string as Jackson writes it: \\b \\t \\n \\f \\r short, other controls \\u00XX (upper hex)."""
-    body = s.replace("\\", "\\\\").replace('"', '\\"')
-    if _CONTROL.search(body):
-        body = _CONTROL.sub(lambda m: _SHORT_ESCAPES.get(m.group(), f"\\u{ord(m.group()):04X}"), body)
-    return f'"{body}"'
+    quoted = json.dumps(s, ensure_ascii=False)
+    if _LONG_ESCAPED_CONTROL.search(s):
+        quoted = _LOWER_HEX_ESCAPE.sub(lambda m: f"{m.group(1)}\\u00{m.group(2).upper()}", quoted)
+    return quoted
 
 
 def _variant_number(value) -> str:
@@ -281,8 +283,12 @@ _SPECIAL_DOUBLES = {"inf": math.inf, "+inf": math.inf, "infinity": math.inf, "+i
 _LONG = re.compile(r"[+-]?\d+")
 
 
+# What Spark trims from text it casts: whitespace and control characters up to the space.
+_TRIMMED = "".join(chr(c) for c in range(33))
+
+
 def _trim(s: str) -> str:
-    return s.strip("".join(chr(c) for c in range(33)))
+    return s.strip(_TRIMMED)
 
 
 def text_to_double(s: str | None) -> float | None:

@@ -1,0 +1,81 @@
+"""The Python twins of the Spark trace helpers: VARIANT reading rules (values as Spark gives them)
+and message shapes (the LangChain batch the Spark chat_messages test reads, read the same way)."""
+
+from __future__ import annotations
+
+import pytest
+
+from transforms.adapters import message_shapes as ms
+from transforms.adapters import variant_values as vv
+
+
+@pytest.mark.parametrize(
+    ("literal", "spark_text"),
+    [
+        ('{"b":2,"a":{"z":1,"y":[1,2.50,3e-5,1e20,true,null,"x"]}}', '{"a":{"y":[1,2.5,3.0E-5,1.0E20,true,null,"x"],"z":1},"b":2}'),
+        ("0.000437", "0.000437"),
+        ("4.37e-05", "4.37E-5"),
+        ("100.0", "100"),
+        ("-0.0", "0"),
+        ("1E+2", "100.0"),
+        ("12345678901234567890123", "12345678901234567890123"),
+        ("0.1234567890123456789012345678901234567890", "0.12345678901234568"),
+    ],
+)
+def test_text_is_what_try_variant_get_gives(literal, spark_text):
+    assert vv.text(vv.loads(literal)) == spark_text
+
+
+def test_jackson_text_keeps_key_order_and_prints_doubles_as_java():
+    assert vv.jackson_text(vv.loads('{"b":1.50,"a":1e2}')) == '{"b":1.5,"a":100.0}'
+    assert vv.jackson_text(vv.loads("0.000437")) == "4.37E-4"
+
+
+@pytest.mark.parametrize(
+    ("text", "micros"),
+    [
+        ("2026-10-30T08:00:00.710000", 1_793_347_200_710_000),
+        ("2026-10-30T08:00:00.1234567+02:00", 1_793_340_000_123_456),
+        ("2026-10-30 08:00", 1_793_347_200_000_000),
+        ("2026-10", 1_790_812_800_000_000),
+        ("2026-10-30T08:00:00-05", 1_793_365_200_000_000),
+        ("1730000000", None),
+    ],
+)
+def test_timestamps_parse_as_try_to_timestamp(text, micros):
+    assert vv.timestamp_micros(text) == micros
+
+
+def test_casts_of_text_follow_spark():
+    assert (vv.text_to_double("1.5d"), vv.text_to_double(" inf "), vv.text_to_double("1_0")) == (1.5, float("inf"), None)
+    assert (vv.text_to_long(" 12 "), vv.text_to_long("1.5"), vv.double_to_long(-2.9)) == (12, None, -2)
+
+
+def test_a_json_null_is_present_and_a_missing_path_is_not():
+    record = vv.loads('{"a": null}')
+    assert vv.get(record, "a") is None and vv.present(vv.get(record, "a"))
+    assert vv.get(record, "b") is vv.ABSENT and vv.get(record, "a", "c") is vv.ABSENT
+
+
+def test_langchain_batch_of_serialized_messages():
+    def lc(cls, **kw):
+        return {"lc": 1, "type": "constructor", "id": ["langchain", "schema", "messages", cls], "kwargs": kw}
+
+    inputs = {"messages": [[
+        lc("SystemMessage", content="be brief", type="system"),
+        lc("HumanMessage", content="hi", type="human"),
+        lc("AIMessage", content="", tool_calls=[{"name": "f", "args": {"x": 1}, "id": "c1", "type": "tool_call"}], type="ai"),
+        lc("ToolMessage", content="failed", tool_call_id="c1", status="error", type="tool"),
+    ]]}
+    assert ms.message_array(inputs) == [
+        ms.message("system", "be brief", is_error=False),
+        ms.message("user", "hi", is_error=False),
+        ms.message("assistant", "", tool_calls=[{"id": "c1", "name": "f", "arguments": '{"x":1}'}], is_error=False),
+        ms.message("tool", "failed", tool_call_id="c1", is_error=True),
+    ]
+
+
+def test_an_answer_that_is_a_json_null_message_keeps_no_text():
+    """{message: null} wins the coalesce over the generation's text, as a variant null does in Spark."""
+    assert ms.output_message(vv.loads('{"generations": [[{"text": "hi", "message": null}]]}'))["content"] is None
+    assert ms.output_message(vv.loads('{"generations": [[{"text": "hi"}]]}'))["content"] == "hi"
