@@ -16,9 +16,14 @@ Two export shapes are read, told apart per record:
   Lines of a trace that arrive in a later ingest run are assembled with the earlier ones by
   normalize (`group_keys`).
 
-Mapping (step rules: transforms.adapters.trace_assembly): GENERATION observations are model
+Spark keys the lines (a flat line by its trace id, a nested trace by the record itself) and
+rejects those it cannot key or that do not parse; each key's lines are assembled in Python
+(python_assembly), by the format-neutral rules of trace_rules and message_shapes, which are
+cheaper there than as Spark column expressions.
+
+Mapping (step rules: transforms.adapters.trace_rules): GENERATION observations are model
 calls (input: a message list or {messages, tools}; output: a message or completion; shapes in
-transforms.adapters.chat_messages), TOOL observations tool steps (input = arguments, output =
+transforms.adapters.message_shapes), TOOL observations tool steps (input = arguments, output =
 result, level ERROR + statusMessage = error, call id from metadata.tool_call_id), RETRIEVER
 observations retrievals (input query; output documents). The trace gives identity (id, userId,
 sessionId), agent (name, release), tags, input and output; trace metadata keys tenant,
@@ -32,6 +37,8 @@ Not read: the blob-storage export (snake_case columns), scores.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import (
@@ -44,13 +51,21 @@ from pyspark.sql.types import (
     VariantType,
 )
 
-from transforms.adapters import chat_messages as cm
+from transforms.adapters import message_shapes as ms
+from transforms.adapters import python_assembly
 from transforms.adapters import trace_assembly as ta
+from transforms.adapters import trace_rules as tr
+from transforms.adapters import variant_values as vv
 from transforms.adapters.base import (
     CORRUPT,
     INGEST_RUN_ID,
     INGESTED_AT,
     MISSING_TRAJECTORY_ID,
+    NO_CONTENT,
+    RECORD,
+    REJECT_DETAIL,
+    REJECT_REASON,
+    SOURCE_FORMAT,
     SOURCE_LINE,
     SOURCE_URI,
     WRONG_TYPE,
@@ -72,6 +87,8 @@ LEVEL_ERROR = "ERROR"
 DEFAULT_SOURCE_KIND = "interaction_log"
 STATUS_COMPLETED = "completed"
 STATUS_ERROR = "error"
+# What a failed observation's error says when it logged no status message and no output.
+UNKNOWN_ERROR = "error"
 
 # Trace metadata keys that are canonical fields (the others go to metadata.extra).
 META_TENANT = "tenant"
@@ -88,9 +105,15 @@ META_PROVIDERS = ("ls_provider", "provider")
 EXTRA_OBSERVATIONS = "observations"
 EXTRA_ENVIRONMENT = "environment"
 
-_USAGE = StructType([StructField(k, StringType()) for k in ("input", "output", "total", "unit", "inputCost", "outputCost", "totalCost")])
+WRONG_TYPE_DETAIL = "a field has the wrong JSON type for a Langfuse trace or observation"
+MISSING_TRACE_ID_DETAIL = "the observation has no traceId"
+MISSING_TRAJECTORY_ID_DETAIL = "the trace has no id"
 
-# One line: a trace (nested or flat) or an observation. The shapes share most keys.
+_USAGE_KEYS = ("input", "output", "total", "unit", "inputCost", "outputCost", "totalCost")
+_USAGE = StructType([StructField(k, StringType()) for k in _USAGE_KEYS])
+
+# One line: a trace (nested or flat) or an observation. The shapes share most keys. Strings take
+# any JSON (non-strings as their JSON text), variants are payloads read by path.
 LANGFUSE_RECORD = StructType(
     [
         StructField("id", StringType()),
@@ -130,10 +153,14 @@ _TRACE_FIELDS = (
     "id", "name", "timestamp", "input", "output", "metadata", "sessionId", "userId", "release", "version",
     "environment", "tags", "latency", "totalCost",
 )
+_KEYING_FIELDS = ("id", "traceId", "type", "startTime", "observations")
+# What keys a line, and every field that can make it fail to parse (a string field takes any JSON).
+RECORD_SHAPE = StructType([f for f in LANGFUSE_RECORD if f.name in _KEYING_FIELDS or not isinstance(f.dataType, StringType)])
 
 _P = "_parsed"
 _GROUP = "_group"
-_ITEM = "_item"
+_TRACE_KEY = "_trace_key"
+_OBSERVATION = "_observation"
 
 
 def detects(record: Column) -> Column:
@@ -156,72 +183,6 @@ def detects(record: Column) -> Column:
     return F.coalesce((observation | trace) & ~other_format, F.lit(False))
 
 
-def _time(text: Column) -> Column:
-    return F.try_to_timestamp(text)
-
-
-def _observation_struct(p: Column) -> Column:
-    return F.struct(*[p[f].alias(f) for f in _OBSERVATION_FIELDS])
-
-
-def _meta(metadata: Column, key: str) -> Column:
-    return cm.get(metadata, f"$.{key}")
-
-
-def _number(text: Column, target: str) -> Column:
-    return text.try_cast("double").try_cast(target)
-
-
-def _query(value: Column) -> Column:
-    return F.when(cm.is_string(value), cm.get(value, "$")).otherwise(
-        F.coalesce(cm.get(value, "$.query"), cm.get(value, "$.question"), cm.get(value, "$.input"))
-    )
-
-
-def _operation(o: Column) -> Column:
-    kind_name = F.upper(o["type"])
-    failed = F.upper(o["level"]) == LEVEL_ERROR
-    usage = o["usageDetails"]
-    answer = cm.output_message(o["output"])
-    inputs = F.when(cm.is_string(o["input"]), F.array(ta.message(F.lit(ta.ROLE_USER), cm.get(o["input"], "$")))).otherwise(
-        cm.message_array(o["input"])
-    )
-    reported = F.coalesce(
-        cm.get(o["output"], "$.response_metadata.model_name"),
-        cm.get(o["output"], "$.kwargs.response_metadata.model_name"),
-        cm.get(o["output"], "$.model"),
-    )
-    provider = F.coalesce(*[_meta(o["metadata"], k) for k in META_PROVIDERS])
-    kind = (
-        F.when(kind_name == GENERATION, F.lit(ta.OP_LLM))
-        .when(kind_name == TOOL, F.lit(ta.OP_TOOL))
-        .when(kind_name == RETRIEVER, F.lit(ta.OP_RETRIEVAL))
-        .otherwise(F.lit(ta.OP_OTHER))
-    )
-    error = F.when(failed, F.coalesce(ta.nonblank(o["statusMessage"]), cm.as_text(o["output"]), F.lit("error")))
-    return ta.operation(
-        kind,
-        _time(o["startTime"]),
-        _time(o["endTime"]),
-        o["id"],
-        inputs=inputs,
-        output=answer,
-        tokens_in=_number(F.coalesce(usage["input"], o["usage"]["input"], usage["prompt_tokens"]), "long"),
-        tokens_out=_number(F.coalesce(usage["output"], o["usage"]["output"], usage["completion_tokens"]), "long"),
-        tool=ta.tool_call(
-            _meta(o["metadata"], META_TOOL_CALL_ID), o["name"], cm.as_text(o["input"]), F.when(~failed, cm.as_text(o["output"])), error
-        ),
-        query=_query(o["input"]),
-        docs=cm.documents(o["output"]),
-        tools=cm.tool_specs(cm.get(o["input"], "$.tools", "variant")),
-        model=F.when(kind == ta.OP_LLM, ta.model_of(provider, o["model"], reported)),
-    )
-
-
-def _cost(o: Column) -> Column:
-    return F.coalesce(o["costDetails"]["total"], o["calculatedTotalCost"], o["usage"]["totalCost"]).try_cast("double")
-
-
 def _is_observation(p: Column) -> Column:
     return F.upper(p["type"]).isin(*OBSERVATION_TYPES) & p["startTime"].isNotNull()
 
@@ -235,150 +196,308 @@ def _trace_key(p: Column) -> Column:
     return F.when(_is_observation(p), ta.nonblank(p["traceId"])).otherwise(ta.nonblank(p["id"]))
 
 
+def _nested(p: Column) -> Column:
+    """A trace carrying its observations: one record, one trajectory (null counts as not)."""
+    return ~_is_observation(p) & (F.size(_embedded(p)) > 0)
+
+
 # Just enough of a line to find its trace.
-_KEY_FIELDS = StructType([LANGFUSE_RECORD[f] for f in ("id", "traceId", "type", "startTime", "observations")])
+_KEY_FIELDS = StructType([LANGFUSE_RECORD[f] for f in _KEYING_FIELDS])
 
 
 def _keys_of(p: Column) -> Column:
     """A flat line's trace id; none for a nested trace (one record, one trajectory)."""
-    nested = ~_is_observation(p) & (F.size(_embedded(p)) > 0)
     key = _trace_key(p)
-    return F.when(nested, no_keys()).when(key.isNotNull(), F.array(key)).otherwise(no_keys())
+    return F.when(_nested(p), no_keys()).when(key.isNotNull(), F.array(key)).otherwise(no_keys())
 
 
-def to_trajectories(records: DataFrame) -> DataFrame:
+_HANDED_TO_PYTHON = [RECORD, SOURCE_URI, SOURCE_LINE, INGEST_RUN_ID, INGESTED_AT, _GROUP, _TRACE_KEY, _OBSERVATION]
+
+
+def to_trajectories(records: DataFrame, how: str = python_assembly.SORTED_PARTITIONS) -> DataFrame:
+    """Rejects of lines that do not parse or name no trace (in Spark), then one candidate per
+    trace (or nested trace record) assembled in Python."""
     p = F.col(_P)
-    parsed = with_parsed(records, _P, LANGFUSE_RECORD)
+    parsed = with_parsed(records, _P, RECORD_SHAPE)
     is_observation = _is_observation(p)
-    embedded = _embedded(p)
     trace_key = _trace_key(p)
     corrupt = p[CORRUPT].isNotNull()
     rejected = ta.rejected(
         parsed.where(corrupt | trace_key.isNull()),
         NAME,
         [
-            (corrupt, WRONG_TYPE, "a field has the wrong JSON type for a Langfuse trace or observation"),
-            (is_observation, MISSING_TRACE_ID, "the observation has no traceId"),
-            (F.lit(True), MISSING_TRAJECTORY_ID, "the trace has no id"),
+            (corrupt, WRONG_TYPE, WRONG_TYPE_DETAIL),
+            (is_observation, MISSING_TRACE_ID, MISSING_TRACE_ID_DETAIL),
+            (F.lit(True), MISSING_TRAJECTORY_ID, MISSING_TRAJECTORY_ID_DETAIL),
         ],
         records=1,
     )
-    no_trace = F.lit(None).cast(_trace_type())
-    own_item = F.when(is_observation, _item(no_trace, _observation_struct(p))).otherwise(
-        _item(F.struct(*[p[f].alias(f) for f in _TRACE_FIELDS]), F.lit(None).cast(_observation_type()))
+    keyed = parsed.where(~corrupt & trace_key.isNotNull()).select(
+        RECORD, SOURCE_URI, SOURCE_LINE, INGEST_RUN_ID, INGESTED_AT,
+        F.when(_nested(p), ta.record_key()).otherwise(trace_key).alias(_GROUP),
+        trace_key.alias(_TRACE_KEY),
+        F.coalesce(is_observation, F.lit(False)).alias(_OBSERVATION),
     )
-    nested_items = F.transform(embedded, lambda e: _item(no_trace, _observation_struct(F.from_json(e, LANGFUSE_RECORD))))
-    nested = ~is_observation & (F.size(embedded) > 0)
-    items = parsed.where(~corrupt & trace_key.isNotNull()).select(
-        SOURCE_URI, SOURCE_LINE, INGEST_RUN_ID, INGESTED_AT,
-        F.when(nested, ta.record_key()).otherwise(trace_key).alias(_GROUP),
-        trace_key.alias("_trace_key"),
-        F.posexplode(F.concat(F.array(own_item), nested_items)).alias("_pos", _ITEM),
+    candidates = python_assembly.assemble(keyed, _GROUP, _HANDED_TO_PYTHON, _assemble_trace, how)
+    return rejected.unionByName(candidates)
+
+
+# --- in Python: the lines of one trace -> one candidate ----------------------------------------
+
+_TEXT = "text"
+_PAYLOAD = "payload"
+_TEXT_MAP = "text_map"
+_DOUBLE = "double"
+_TEXT_ARRAY = "text_array"
+_STRUCT_USAGE = "usage"
+
+
+def _reading(data_type) -> str:
+    """How the Python side reads a field, by the type the Spark adapter parsed it as."""
+    if isinstance(data_type, StringType):
+        return _TEXT
+    if isinstance(data_type, VariantType):
+        return _PAYLOAD
+    if isinstance(data_type, MapType):
+        return _TEXT_MAP
+    if isinstance(data_type, DoubleType):
+        return _DOUBLE
+    if isinstance(data_type, ArrayType):
+        return _TEXT_ARRAY
+    return _STRUCT_USAGE
+
+
+_OBSERVATION_READING = tuple((f, _reading(LANGFUSE_RECORD[f].dataType)) for f in _OBSERVATION_FIELDS)
+_TRACE_READING = tuple((f, _reading(LANGFUSE_RECORD[f].dataType)) for f in _TRACE_FIELDS)
+
+
+def _text_map(value) -> dict | None:
+    """A from_json map<string,string>: an object's values as text (None for any other value)."""
+    return {k: vv.jackson_text(v) for k, v in value.items()} if isinstance(value, dict) else None
+
+
+def _read(raw, reading: tuple) -> dict:
+    """The fields of a line as Spark's from_json typed them; a field of the wrong type is null
+    (what from_json's partial results give an embedded observation; a top-level line of the
+    wrong type was rejected in Spark)."""
+    fields = {}
+    for name, how in reading:
+        value = vv.get(raw, name)
+        if how == _TEXT:
+            fields[name] = vv.jackson_text(value)
+        elif how == _PAYLOAD:
+            fields[name] = value
+        elif how == _TEXT_MAP:
+            fields[name] = _text_map(value)
+        elif how == _DOUBLE:
+            fields[name] = vv.json_double(value)
+        elif how == _TEXT_ARRAY:
+            fields[name] = [vv.jackson_text(v) for v in value] if isinstance(value, list) else None
+        else:
+            fields[name] = {k: vv.jackson_text(vv.get(value, k)) for k in _USAGE_KEYS} if isinstance(value, dict) else None
+    return fields
+
+
+_NO_TRACE = _read({}, _TRACE_READING)
+
+
+@dataclass(slots=True)
+class _Observation:
+    id: str | None
+    seen: tuple  # (ingested_at, source_uri, source_line) of its record: later exports win
+    type: str | None  # upper case
+    root_failed: bool  # a root observation at level ERROR
+    cost: float | None
+    op: tr.Operation
+
+
+def _seen(row: dict) -> tuple:
+    return (row[INGESTED_AT], row[SOURCE_URI], row[SOURCE_LINE])
+
+
+def _lineage(row: dict) -> tuple:
+    return (row[INGESTED_AT], row[SOURCE_URI], row[SOURCE_LINE], row[INGEST_RUN_ID])
+
+
+def _upper(text: str | None) -> str | None:
+    return None if text is None else text.upper()
+
+
+def _embedded_observations(record) -> list:
+    """The observations a line carries as objects, as from_json reads each back from the JSON
+    text of the `observations` string array: an object from the text Jackson copied it to, a
+    string holding an object from that string (all fields null when it does not parse)."""
+    listed = vv.get(record, "observations")
+    found = []
+    for item in listed if isinstance(listed, list) else ():
+        as_text = vv.jackson_text(item)
+        if as_text is None or not as_text.lstrip(" ").startswith("{"):
+            continue
+        found.append(vv.jackson_copy(item) if isinstance(item, dict) else vv.loads_object(as_text))
+    return found
+
+
+def _assemble_trace(rows: list[dict]) -> list[dict]:
+    trace = _NO_TRACE
+    observations: list[_Observation] = []
+    for row in sorted(rows, key=_seen):
+        record = vv.loads(row[RECORD])
+        seen = _seen(row)
+        if row[_OBSERVATION]:
+            observations.append(_read_observation(record, seen))
+        else:
+            trace = _read(record, _TRACE_READING)  # rows in ingestion order: the latest export wins
+        observations += [_read_observation(raw, seen) for raw in _embedded_observations(record)]
+    observations = tr.unique_by(observations, key=lambda o: o.id, newest=lambda o: o.seen)
+    ops = tr.sort_operations([o.op for o in observations])
+    first_record = min(rows, key=_lineage)
+    candidate = _content(trace, observations, ops, rows[0][_TRACE_KEY], len(rows))
+    candidate.update(
+        {
+            SOURCE_FORMAT: NAME,
+            SOURCE_URI: first_record[SOURCE_URI],
+            SOURCE_LINE: first_record[SOURCE_LINE],
+            INGEST_RUN_ID: first_record[INGEST_RUN_ID],
+            INGESTED_AT: first_record[INGESTED_AT],
+        }
     )
-    obs = F.col(f"{_ITEM}.obs")
-    described = items.withColumn(
-        "_described",
-        F.when(
-            obs.isNotNull(),
-            F.struct(
-                obs["id"].alias("id"),
-                ta.record_order().alias("seen"),
-                F.upper(obs["type"]).alias("type"),
-                (obs["parentObservationId"].isNull() & (F.upper(obs["level"]) == LEVEL_ERROR)).alias("root_failed"),
-                _cost(obs).alias("cost"),
-                _operation(obs).alias("op"),
-            ),
-        ),
+    empty = tr.no_content(candidate["input"], candidate["steps"], candidate["final_output"])
+    candidate[REJECT_REASON] = NO_CONTENT if empty else None
+    candidate[REJECT_DETAIL] = tr.NO_CONTENT_DETAIL if empty else None
+    return [candidate]
+
+
+def _read_observation(raw, seen: tuple) -> _Observation:
+    o = _read(raw, _OBSERVATION_READING)
+    level = _upper(o["level"])
+    cost = ms.first((o["costDetails"] or {}).get("total"), o["calculatedTotalCost"], (o["usage"] or {}).get("totalCost"))
+    return _Observation(
+        id=o["id"],
+        seen=seen,
+        type=_upper(o["type"]),
+        root_failed=o["parentObservationId"] is None and level == LEVEL_ERROR,
+        cost=vv.text_to_double(cost),
+        op=_operation(o, level),
     )
-    trace = F.col(f"{_ITEM}.trace")
-    grouped = described.groupBy(_GROUP).agg(
-        F.max_by(trace, F.when(trace.isNotNull(), ta.record_order())).alias("_trace"),  # its latest export
-        F.collect_list("_described").alias("_observations"),
-        F.first("_trace_key").alias("_trace_key"),
-        ta.first_record().alias("_first"),
-        F.sum(F.when(F.col("_pos") == 0, 1).otherwise(0)).alias("_records"),
-    )
-    staged = grouped.withColumn("_observations", ta.unique_by(F.col("_observations"), "id", "seen"))
-    staged = staged.withColumn("_ops", ta.sort_operations(F.transform(F.col("_observations"), lambda o: o["op"])))
-    content = _content(F.col("_trace"), F.col("_observations"), F.col("_ops"))
-    candidates = staged.select(*content, *ta.grouped_lineage(NAME, F.col("_first")))
-    return rejected.unionByName(ta.checked(candidates))
 
 
-def _item(trace: Column, observation: Column) -> Column:
-    """One exploded item of a record: its trace part or one observation."""
-    return F.struct(trace.alias("trace"), observation.alias("obs"))
+_OPERATION_KINDS = {GENERATION: tr.OP_LLM, TOOL: tr.OP_TOOL, RETRIEVER: tr.OP_RETRIEVAL}
+# Where an answer reports the model snapshot.
+_REPORTED_MODEL_PATHS = (("response_metadata", "model_name"), ("kwargs", "response_metadata", "model_name"), ("model",))
+_QUERY_KEYS = ("query", "question", "input")
+# usageDetails keys (then usage's) that report a generation's tokens.
+_TOKENS_IN = ("input", "prompt_tokens")
+_TOKENS_OUT = ("output", "completion_tokens")
 
 
-def _trace_type() -> StructType:
-    return StructType([LANGFUSE_RECORD[f] for f in _TRACE_FIELDS])
+def _tokens(o: dict, keys: tuple[str, str]) -> int | None:
+    details, usage = o["usageDetails"] or {}, o["usage"] or {}
+    reported = ms.first(details.get(keys[0]), usage.get(keys[0]), details.get(keys[1]))
+    return vv.double_to_long(vv.text_to_double(reported))
 
 
-def _observation_type() -> StructType:
-    return StructType([LANGFUSE_RECORD[f] for f in _OBSERVATION_FIELDS])
+def _query(value) -> str | None:
+    return value if isinstance(value, str) else ms.first(*[vv.text_at(value, k) for k in _QUERY_KEYS])
 
 
-def _trace_text(value: Column) -> Column:
+def _tool_call(o: dict, level: str | None) -> dict:
+    """A tool observation's call: level ERROR makes it an error (status message, else output);
+    any other level, a result (no level: neither, as the Spark adapter's null comparison gave)."""
+    failed = level == LEVEL_ERROR
+    error = ms.first(ms.nonblank(o["statusMessage"]), vv.text(o["output"]), UNKNOWN_ERROR) if failed else None
+    result = vv.text(o["output"]) if level is not None and not failed else None
+    return tr.tool_call(vv.text_at(o["metadata"], META_TOOL_CALL_ID), o["name"], vv.text(o["input"]), result, error)
+
+
+def _operation(o: dict, level: str | None) -> tr.Operation:
+    kind = _OPERATION_KINDS.get(_upper(o["type"]), tr.OP_OTHER)
+    inputs, outputs, meta = o["input"], o["output"], o["metadata"]
+    parts: dict = {"tools": ms.tool_specs(vv.get(inputs, "tools"))}
+    if kind == tr.OP_LLM:
+        reported = ms.first(*[vv.text_at(outputs, *path) for path in _REPORTED_MODEL_PATHS])
+        provider = ms.first(*[vv.text_at(meta, key) for key in META_PROVIDERS])
+        parts.update(
+            inputs=[ms.message(ms.ROLE_USER, inputs)] if isinstance(inputs, str) else ms.message_array(inputs),
+            output=ms.output_message(outputs),
+            tokens_in=_tokens(o, _TOKENS_IN),
+            tokens_out=_tokens(o, _TOKENS_OUT),
+            model=tr.model_of(provider, o["model"], reported),
+        )
+    elif kind == tr.OP_TOOL:
+        parts["tool"] = _tool_call(o, level)
+    elif kind == tr.OP_RETRIEVAL:
+        parts.update(query=_query(inputs), docs=ms.documents(outputs))
+    return tr.operation(kind, vv.timestamp_micros(o["startTime"]), vv.timestamp_micros(o["endTime"]), o["id"], **parts)
+
+
+_TRACE_TEXT_KEYS = ("input", "output", "content", "query", "question")
+
+
+def _trace_text(value) -> str | None:
     """A trace input/output as text: a string, {input|output|content|query|question: string}, or a message."""
-    keyed = F.coalesce(*[cm.get(value, f"$.{k}") for k in ("input", "output", "content", "query", "question")])
-    return ta.nonblank(F.when(cm.is_string(value), cm.get(value, "$")).otherwise(keyed))
+    found = value if isinstance(value, str) else ms.first(*[vv.text_at(value, k) for k in _TRACE_TEXT_KEYS])
+    return ms.nonblank(found)
 
 
-def _content(trace: Column, observations: Column, ops: Column) -> list[Column]:
-    metadata = trace["metadata"]
-    trace_input_messages = cm.message_array(trace["input"])
-    trace_input = F.coalesce(
-        _trace_text(trace["input"]),
-        ta.head(F.filter(trace_input_messages, lambda m: m["role"] == ta.ROLE_USER))["content"],
-    )
-    trace_output = F.coalesce(_trace_text(trace["output"]), ta.nonblank(cm.output_message(trace["output"])["content"]))
-    starts = F.filter(F.transform(ops, lambda o: o["at"]), lambda t: t.isNotNull())
-    ends = F.filter(F.transform(ops, lambda o: F.coalesce(o["ended"], o["at"])), lambda t: t.isNotNull())
-    started = F.least(F.array_min(starts), _time(trace["timestamp"]))
-    ended = F.coalesce(F.array_max(ends), started)
-    costs = F.transform(F.filter(observations, lambda o: o["type"] == GENERATION), lambda o: o["cost"])
-    cost = F.coalesce(trace["totalCost"], ta.total(costs))
-    root_failed = F.exists(observations, lambda o: o["root_failed"])
-    custom = F.map_filter(cm.string_map(metadata), lambda k, v: ~k.isin(*CANONICAL_META_KEYS))
-    latency = F.coalesce(F.round(trace["latency"] * 1000).try_cast("long"), ta.latency_ms(started, ended))
-    return [
-        F.coalesce(trace["id"], F.col("_trace_key")).alias("trajectory_id"),
-        trace["sessionId"].alias("session_id"),
-        trace["userId"].alias("user_id"),
-        _meta(metadata, META_TENANT).alias("tenant"),
-        F.coalesce(_meta(metadata, META_SOURCE_KIND), F.lit(DEFAULT_SOURCE_KIND)).alias("source_kind"),
-        F.struct(trace["name"].alias("name"), F.coalesce(trace["release"], trace["version"]).alias("version")).alias("agent"),
-        ta.first_model(ops).alias("model"),
-        F.struct(
-            _meta(metadata, META_TASK_TYPE).alias("type"),
-            _meta(metadata, META_TASK_DIFFICULTY).alias("difficulty"),
-            _meta(metadata, META_TASK_LANGUAGE).alias("language"),
-            trace["tags"].alias("tags"),
-        ).alias("task"),
-        ta.system_prompt(ops).alias("system_prompt"),
-        F.coalesce(trace_input, ta.first_user_text(ops)).alias("input"),
-        ta.context_docs(ops).alias("context_docs"),
-        ta.steps(ops).alias("steps"),
-        ta.tools_available(ops).alias("tools_available"),
-        F.coalesce(trace_output, ta.last_answer(ops)).alias("final_output"),
-        F.struct(
-            latency.alias("latency_ms"),
-            ta.token_total(ops, "tokens_in").alias("tokens_in"),
-            ta.token_total(ops, "tokens_out").alias("tokens_out"),
-            cost.alias("cost_usd"),
-            F.coalesce(_meta(metadata, META_STATUS), F.when(root_failed, F.lit(STATUS_ERROR)), F.lit(STATUS_COMPLETED)).alias("status"),
-            started.alias("started_at"),
-            ended.alias("ended_at"),
-            ta.extra_map(
+def _trace_input(trace: dict) -> str | None:
+    users = [m for m in ms.message_array(trace["input"]) or () if m["role"] == ms.ROLE_USER]
+    return ms.first(_trace_text(trace["input"]), users[0]["content"] if users else None)
+
+
+def _trace_output(trace: dict) -> str | None:
+    answer = ms.output_message(trace["output"]) or {}
+    return ms.first(_trace_text(trace["output"]), ms.nonblank(answer.get("content")))
+
+
+def _latency_ms(trace: dict, started: int | None, ended: int | None) -> int | None:
+    """The trace's reported latency (seconds), else its span."""
+    seconds = trace["latency"]
+    reported = None if seconds is None else vv.double_to_long(vv.round_half_up(seconds * 1000))
+    return ms.first(reported, tr.latency_ms(started, ended))
+
+
+def _content(trace: dict, observations: list[_Observation], ops: list[tr.Operation], trace_key: str, records: int) -> dict:
+    meta = trace["metadata"]
+
+    def m(key: str) -> str | None:
+        return vv.text_at(meta, key)
+
+    reported_start = vv.timestamp_micros(trace["timestamp"])
+    starts = [t for t in (min((o.at for o in ops), default=None), reported_start) if t is not None]
+    started = min(starts) if starts else None
+    ended = ms.first(max((ms.first(o.ended, o.at) for o in ops), default=None), started)
+    costs = [o.cost for o in observations if o.type == GENERATION]
+    root_failed = any(o.root_failed for o in observations)
+    custom = {k: v for k, v in (vv.string_map(meta) or {}).items() if k not in CANONICAL_META_KEYS}
+    return {
+        "trajectory_id": ms.first(trace["id"], trace_key),
+        "session_id": trace["sessionId"],
+        "user_id": trace["userId"],
+        "tenant": m(META_TENANT),
+        "source_kind": ms.first(m(META_SOURCE_KIND), DEFAULT_SOURCE_KIND),
+        "agent": {"name": trace["name"], "version": ms.first(trace["release"], trace["version"])},
+        "model": tr.first_model(ops),
+        "task": {"type": m(META_TASK_TYPE), "difficulty": m(META_TASK_DIFFICULTY), "language": m(META_TASK_LANGUAGE), "tags": trace["tags"]},
+        "system_prompt": tr.system_prompt(ops),
+        "input": ms.first(_trace_input(trace), tr.first_user_text(ops)),
+        "context_docs": tr.context_docs(ops),
+        "steps": tr.steps(ops),
+        "tools_available": tr.tools_available(ops),
+        "final_output": ms.first(_trace_output(trace), tr.last_answer(ops)),
+        "metadata": {
+            "latency_ms": _latency_ms(trace, started, ended),
+            "tokens_in": tr.token_total(ops, "tokens_in"),
+            "tokens_out": tr.token_total(ops, "tokens_out"),
+            "cost_usd": ms.first(trace["totalCost"], tr.total(costs)),
+            "status": ms.first(m(META_STATUS), STATUS_ERROR if root_failed else None, STATUS_COMPLETED),
+            "started_at": started,
+            "ended_at": ended,
+            "extra": tr.extra_map(
                 custom,
-                {
-                    ta.RECORDS_KEY: F.col("_records"),
-                    EXTRA_OBSERVATIONS: F.size(observations),
-                    EXTRA_ENVIRONMENT: trace["environment"],
-                },
-            ).alias("extra"),
-        ).alias("metadata"),
-    ]
+                {tr.RECORDS_KEY: records, EXTRA_OBSERVATIONS: len(observations), EXTRA_ENVIRONMENT: trace["environment"]},
+            ),
+        },
+    }
 
 
 ADAPTER = Adapter(NAME, detects, to_trajectories, GroupKeys(_KEY_FIELDS, _keys_of))

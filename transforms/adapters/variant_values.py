@@ -8,7 +8,9 @@ columns. This module holds those reading rules once:
   coalesce, as in Spark);
 - a value read as text is the string itself, or its JSON as Spark's VARIANT writes it (compact,
   object keys sorted, decimals without trailing zeros, doubles as Java prints them);
-- a `from_json` string field holds non-strings as the JSON Jackson copies (keys in their order);
+- a `from_json` string field holds non-strings as the JSON Jackson copies (keys in their order),
+  and an object read back from that text has its fractions as doubles (`jackson_copy`);
+- a `from_json` double field takes numbers and the NaN / Infinity words, nothing else;
 - casts of text to double / long / timestamp follow Spark's (ANSI `try_cast`, `try_to_timestamp`).
 
 Floats are parsed by `loads` as JsonFloat, which keeps the number's text: VARIANT keeps a
@@ -21,7 +23,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from datetime import date, datetime, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -32,6 +34,11 @@ LONG_MIN, LONG_MAX = -(2**63), 2**63 - 1
 MICROS_PER_SECOND = 1_000_000
 MICROS_PER_DAY = 86_400 * MICROS_PER_SECOND
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+# Doubles this large are whole numbers already (2**52: the last bit is worth 1).
+WHOLE_DOUBLES = 2.0**52
+# The strings from_json takes for a double field (Jackson's non-numeric numbers, allowed by default).
+_JSON_DOUBLE_WORDS = {"NaN": math.nan, "Infinity": math.inf, "+Infinity": math.inf, "+INF": math.inf,
+                      "-Infinity": -math.inf, "-INF": -math.inf}
 
 
 class _Absent:
@@ -275,6 +282,47 @@ def _shortest_digits(value: float) -> tuple[str, int]:
     return text.rstrip("0") or "0", len(text) + exponent
 
 
+# --- what from_json reads back ------------------------------------------------------------------
+
+
+def jackson_copy(value):
+    """A value as from_json reads it back from the text a string field holds (an object Jackson
+    copied): fractions and exponents were written as Java doubles, so they come back as those
+    (1.50 -> 1.5, 1e5 -> 100000.0, which a VARIANT then keeps as the decimal 100000)."""
+    if isinstance(value, dict):
+        return {k: jackson_copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [jackson_copy(v) for v in value]
+    if isinstance(value, JsonFloat):
+        return JsonFloat(java_double(float(value)))
+    return value
+
+
+def loads_object(text: str) -> dict:
+    """from_json of text (PERMISSIVE, no corrupt-record column): a row with every field null when
+    the text is not a JSON object."""
+    try:
+        value = loads(text)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def json_double(value) -> float | None:
+    """A from_json double field: a number, or one of the NaN / Infinity words; None otherwise
+    (from_json fails the field)."""
+    if isinstance(value, bool) or value is None or value is ABSENT:
+        return None
+    if isinstance(value, (int, float)):
+        try:
+            return float(value)
+        except OverflowError:
+            return math.inf if value > 0 else -math.inf
+    if isinstance(value, str):
+        return _JSON_DOUBLE_WORDS.get(value)
+    return None
+
+
 # --- casts of text -----------------------------------------------------------------------------
 
 _JAVA_DOUBLE = re.compile(r"[+-]?(NaN|Infinity|(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?)[fFdD]?")
@@ -306,6 +354,14 @@ def double_to_long(d: float | None) -> int | None:
     if d is None or not math.isfinite(d) or not -(2.0**63) <= d <= 2.0**63:
         return None
     return min(int(d), LONG_MAX)
+
+
+def round_half_up(d: float | None) -> float | None:
+    """F.round(d) of a double: half away from zero on its decimal text (BigDecimal.valueOf);
+    NaN and infinities unchanged."""
+    if d is None or not math.isfinite(d) or abs(d) >= WHOLE_DOUBLES:
+        return d
+    return float(Decimal(repr(d)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def text_to_long(s: str | None) -> int | None:
