@@ -286,8 +286,12 @@ _SPECIAL_DOUBLES = {"inf": math.inf, "+inf": math.inf, "infinity": math.inf, "+i
 _LONG = re.compile(r"[+-]?\d+")
 
 
+# What Java's String.trim() strips (Spark trims text so before a cast).
+_JAVA_TRIMMED = "".join(chr(c) for c in range(33))
+
+
 def _trim(s: str) -> str:
-    return s.strip("".join(chr(c) for c in range(33)))
+    return s.strip(_JAVA_TRIMMED)
 
 
 def text_to_double(s: str | None) -> float | None:
