@@ -17,7 +17,7 @@ carry spans of several traces. Spans are grouped by trace id:
   `gen_ai.input.messages` / `gen_ai.output.messages`, JSON text with `parts` of type text,
   reasoning, tool_call, tool_call_response), `execute_tool` spans tool steps, `retrieval` spans
   retrievals; `invoke_agent` / `create_agent` give the agent and the run's own input and output.
-  Step rules: transforms.adapters.trace_assembly.
+  Step rules: transforms.adapters.trace_rules.
 - Canonical fields the conventions have no attribute for are read from `trajlake.*` span
   attributes: trajlake.tenant, trajlake.source_kind, trajlake.task.{type,difficulty,language,tags},
   trajlake.extra.<key> (-> metadata.extra). Cost: `gen_ai.usage.cost` (OpenLIT's attribute).
@@ -28,22 +28,39 @@ carry spans of several traces. Spans are grouped by trace id:
   by span id. Spans of one trace that arrive in a later ingest run are assembled with the earlier
   ones by normalize (`group_keys`: the trace ids of a request).
 
+Spark parses each request only as far as its shape (what can make it fail to parse) and its
+spans' trace ids, rejects the requests it cannot use and the spans without trace id, and keys
+each request by the trace ids of its spans; each trace's requests are assembled in Python
+(python_assembly), by the format-neutral rules of trace_rules and message_shapes, reading the
+OTLP/JSON fields as Spark's from_json typed them (variant_values).
+
 Message attributes recorded as structured AnyValue (kvlist/array) rather than JSON text, and the
 older event-based content capture (`gen_ai.user.message` events), are not read.
 """
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
+
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import ArrayType, DoubleType, StringType, StructField, StructType
 
-from schemas.trajectory import CONTEXT_DOC, TOOL_SPEC
+from transforms.adapters import message_shapes as ms
+from transforms.adapters import python_assembly
 from transforms.adapters import trace_assembly as ta
+from transforms.adapters import trace_rules as tr
+from transforms.adapters import variant_values as vv
 from transforms.adapters.base import (
     CORRUPT,
     INGEST_RUN_ID,
     INGESTED_AT,
+    NO_CONTENT,
+    RECORD,
+    REJECT_DETAIL,
+    REJECT_REASON,
+    SOURCE_FORMAT,
     SOURCE_LINE,
     SOURCE_URI,
     WRONG_TYPE,
@@ -109,11 +126,29 @@ STATUS_ERROR = ("2", "STATUS_CODE_ERROR")  # span status codes meaning ERROR
 STATUS_COMPLETED = "completed"
 STATUS_FAILED = "error"
 DEFAULT_SOURCE_KIND = "interaction_log"
+EXCEPTION_EVENT = "exception"
+DEFAULT_ERROR = "error"  # a failed span's error when it names none
+
+# OTLP/JSON message part types.
+PART_TEXT = "text"
+PART_REASONING = "reasoning"
+PART_TOOL_CALL = "tool_call"
+PART_TOOL_RESPONSE = "tool_call_response"
+
+WRONG_TYPE_DETAIL = "a field has the wrong JSON type for OTLP/JSON traces"
+NO_SPANS_DETAIL = "the export request holds no spans"
+MISSING_TRACE_ID_DETAIL = "no span of the request has a traceId"
+ORPHAN_SPAN_DETAIL = "span %d of the request has no traceId"
+
+# Latest *UnixNano read as a time: 9999-12-31T23:59:59.999999Z, in microseconds.
+MAX_MICROS = 253402300799999999
+NANOS_PER_MICRO = 1000
 
 # metadata.extra keys this adapter sets.
-EXTRA_RECORDS = ta.RECORDS_KEY
+EXTRA_RECORDS = tr.RECORDS_KEY
 EXTRA_SPANS = "spans"
 EXTRA_TRACE_ID = "trace_id"
+
 
 def _strings(*names: str) -> list[StructField]:
     return [StructField(n, StringType()) for n in names]
@@ -151,11 +186,33 @@ OTEL_MESSAGES = ArrayType(StructType(_strings("role", "finish_reason") + [Struct
 TOOL_DEFINITION = ArrayType(StructType(_strings("name", "description", "parameters")))
 RETRIEVED = ArrayType(StructType(_strings("id") + [StructField("score", DoubleType())] + _strings("content", "source")))
 
-_PARSED = "_parsed"
-_SPANS = "_spans"
+# --- in Spark: detection, keys, rejects ---------------------------------------------------------
+
+
+def _shape(data_type, keep: tuple[str, ...] = ("traceId",)):
+    """A schema's objects and arrays (what can make a parse fail) and the `keep` fields: string
+    fields take any JSON, so the rest is left to Python. A struct left without fields keeps its
+    first one."""
+    if isinstance(data_type, ArrayType):
+        return ArrayType(_shape(data_type.elementType, keep))
+    if isinstance(data_type, StructType):
+        fields = [
+            StructField(f.name, _shape(f.dataType, keep))
+            for f in data_type.fields
+            if not isinstance(f.dataType, StringType) or f.name in keep
+        ]
+        return StructType(fields or data_type.fields[:1])
+    return data_type
+
+
+# An export request parsed as far as rejects and keys need: it fails exactly where EXPORT_REQUEST does.
+REQUEST_SHAPE = _shape(EXPORT_REQUEST)
+
+_P = "_parsed"
+_IDS = "_span_trace_ids"
 _OWNER = "_owner_trace"
 _TRACE = "_trace_id"
-_SPAN = "_span"
+_POS = "_pos"
 
 
 def detects(record: Column) -> Column:
@@ -173,146 +230,20 @@ def _value_text(value: Column) -> Column:
 
 
 def attribute_map(attributes: Column) -> Column:
-    """OTLP key/value list -> map<string, string>; a repeated key keeps its first value."""
+    """OTLP key/value list -> map<string, string>; a repeated key keeps its first value (the Spark
+    form of _attribute_map, for queries over bronze)."""
     listed = F.coalesce(attributes, F.array().cast(ATTRIBUTES))
     unique = F.filter(listed, lambda kv, i: kv["key"].isNotNull() & ~F.exists(F.slice(listed, 1, i), lambda p: p["key"] == kv["key"]))
     return F.map_from_entries(F.transform(unique, lambda kv: F.struct(kv["key"], _value_text(kv["value"]))))
-
-
-def _texts(parts: Column, part_type: str) -> Column:
-    chosen = F.filter(F.coalesce(parts, F.array()), lambda p: p["type"] == part_type)
-    return ta.nonblank(F.array_join(F.transform(chosen, lambda p: p["content"]), "\n"))
-
-
-def otel_messages(json_text: Column) -> Column:
-    """gen_ai.*.messages JSON -> array<MESSAGE>; each tool_call_response part is one tool message."""
-
-    def convert(m: Column) -> Column:
-        parts = F.coalesce(m["parts"], F.array())
-        responses = F.filter(parts, lambda p: p["type"] == "tool_call_response")
-        requests = F.transform(
-            F.filter(parts, lambda p: p["type"] == "tool_call"),
-            lambda p: F.struct(p["id"].alias("id"), p["name"].alias("name"), p["arguments"].alias("arguments")),
-        )
-        as_tool_replies = F.transform(
-            responses, lambda p: ta.message(F.lit(ta.ROLE_TOOL), F.coalesce(p["response"], p["result"]), tool_call_id=p["id"])
-        )
-        plain = ta.message(
-            F.lower(m["role"]), _texts(parts, "text"), _texts(parts, "reasoning"), F.when(F.size(requests) > 0, requests)
-        )
-        return F.when(F.size(responses) > 0, as_tool_replies).otherwise(F.array(plain))
-
-    return F.flatten(F.transform(F.from_json(json_text, OTEL_MESSAGES), convert))
-
-
-def _instructions(json_text: Column) -> Column:
-    parts = F.from_json(json_text, ArrayType(PART))
-    return F.when(parts.isNull(), ta.nonblank(json_text)).otherwise(_texts(parts, "text"))
-
-
-_MAX_MICROS = 253402300799999999  # 9999-12-31T23:59:59.999999Z
-
-
-def _nanos_time(text: Column) -> Column:
-    """*UnixNano (a numeric string in OTLP/JSON) -> timestamp; null, not a failure, when malformed."""
-    micros = (text.try_cast("decimal(38,0)") / 1000).try_cast("long")
-    return F.when(micros.between(0, _MAX_MICROS), F.timestamp_micros(micros))
-
-
-def _long(text: Column) -> Column:
-    return text.try_cast("double").try_cast("long")
-
-
-def _model(attrs: Column) -> Column:
-    return ta.model_of(F.coalesce(attrs[PROVIDER_NAME], attrs[SYSTEM_LEGACY]), attrs[REQUEST_MODEL], attrs[RESPONSE_MODEL])
-
-
-def _is_error(span: Column) -> Column:
-    return F.coalesce(span["status"]["code"].isin(*STATUS_ERROR), F.lit(False))
-
-
-def _exception_message(span: Column) -> Column:
-    exceptions = F.filter(F.coalesce(span["events"], F.array()), lambda e: e["name"] == "exception")
-    return attribute_map(ta.head(exceptions)["attributes"])[EXCEPTION_MESSAGE]
-
-
-def _operation(span: Column, attrs: Column) -> Column:
-    """The span as a trace_assembly OPERATION."""
-    op = attrs[OPERATION_NAME]
-    at = _nanos_time(span["startTimeUnixNano"])
-    ended = _nanos_time(span["endTimeUnixNano"])
-    order = F.coalesce(F.lower(span["spanId"]), F.lit(""))
-    error = F.when(
-        _is_error(span),
-        F.coalesce(ta.nonblank(span["status"]["message"]), _exception_message(span), attrs[ERROR_TYPE], F.lit("error")),
-    )
-    outputs = otel_messages(attrs[OUTPUT_MESSAGES])
-    answer = ta.head(F.filter(outputs, lambda m: m["role"] == ta.ROLE_ASSISTANT))
-    tools = F.transform(F.from_json(attrs[TOOL_DEFINITIONS], TOOL_DEFINITION), lambda t: t.cast(TOOL_SPEC))
-    docs = F.transform(
-        F.from_json(attrs[RETRIEVAL_DOCUMENTS], RETRIEVED),
-        lambda d: F.struct(d["id"], F.coalesce(d["source"], attrs[DATA_SOURCE_ID]), d["content"], d["score"]).cast(CONTEXT_DOC),
-    )
-    kind = (
-        F.when(op.isin(*LLM_OPERATIONS), F.lit(ta.OP_LLM))
-        .when(op == TOOL_OPERATION, F.lit(ta.OP_TOOL))
-        .when(op == RETRIEVAL_OPERATION, F.lit(ta.OP_RETRIEVAL))
-        .otherwise(F.lit(ta.OP_OTHER))
-    )
-    return ta.operation(
-        kind,
-        at,
-        ended,
-        order,
-        inputs=otel_messages(attrs[INPUT_MESSAGES]),
-        output=answer,
-        system=_instructions(attrs[SYSTEM_INSTRUCTIONS]),
-        tokens_in=_long(F.coalesce(attrs[INPUT_TOKENS], attrs[PROMPT_TOKENS_LEGACY])),
-        tokens_out=_long(F.coalesce(attrs[OUTPUT_TOKENS], attrs[COMPLETION_TOKENS_LEGACY])),
-        tool=ta.tool_call(
-            attrs[TOOL_CALL_ID], F.coalesce(attrs[TOOL_NAME], span["name"]), attrs[TOOL_CALL_ARGUMENTS],
-            F.when(error.isNull(), attrs[TOOL_CALL_RESULT]), error,
-        ),
-        query=attrs[RETRIEVAL_QUERY],
-        docs=docs,
-        tools=F.when(F.size(tools) > 0, tools),
-        model=F.when(kind == ta.OP_LLM, _model(attrs)),
-    )
-
-
-def _spans_of(request: Column) -> Column:
-    """All spans of an export request, each with its resource's attributes."""
-    return F.flatten(
-        F.transform(
-            F.coalesce(request["resourceSpans"], F.array()),
-            lambda rs: F.flatten(
-                F.transform(
-                    F.coalesce(rs["scopeSpans"], F.array()),
-                    lambda ss: F.transform(
-                        F.coalesce(ss["spans"], F.array()),
-                        lambda sp: F.struct(sp.alias("span"), rs["resource"]["attributes"].alias("resource")),
-                    ),
-                )
-            ),
-        )
-    )
 
 
 def _trace_id(span: Column) -> Column:
     return ta.nonblank(F.lower(F.trim(span["traceId"])))
 
 
-# Just enough of an export request to read its spans' trace ids.
-_TRACE_IDS = StructType(
-    [StructField("resourceSpans", ArrayType(StructType([StructField("scopeSpans", ArrayType(StructType([
-        StructField("spans", ArrayType(StructType(_strings("traceId"))))
-    ])))])))]
-)
-
-
-def _keys_of(request: Column) -> Column:
-    """The trace ids of a request's spans, as _traces groups them."""
-    ids = F.flatten(
+def _span_trace_ids(request: Column) -> Column:
+    """The trace id of every span of a request, in span order (null for a span without one)."""
+    return F.flatten(
         F.transform(
             F.coalesce(request["resourceSpans"], F.array()),
             lambda rs: F.flatten(
@@ -323,161 +254,366 @@ def _keys_of(request: Column) -> Column:
             ),
         )
     )
+
+
+# Just enough of an export request to read its spans' trace ids.
+_TRACE_IDS = StructType(
+    [StructField("resourceSpans", ArrayType(StructType([StructField("scopeSpans", ArrayType(StructType([
+        StructField("spans", ArrayType(StructType(_strings("traceId"))))
+    ])))])))]
+)
+
+
+def _distinct_ids(ids: Column) -> Column:
     return F.array_distinct(F.filter(ids, lambda i: i.isNotNull()))
 
 
-def _record_rejects(parsed: DataFrame) -> DataFrame:
-    """Requests that give no trajectory at all: each is one rejected candidate counting its record."""
-    corrupt = F.col(f"{_PARSED}.{CORRUPT}").isNotNull()
-    no_spans = F.size(F.col(_SPANS)) == 0
-    return ta.rejected(
-        parsed.where(corrupt | no_spans | F.col(_OWNER).isNull()),
+def _keys_of(request: Column) -> Column:
+    """The trace ids of a request's spans: the traces it is assembled into."""
+    return _distinct_ids(_span_trace_ids(request))
+
+
+_HANDED_TO_PYTHON = [RECORD, SOURCE_URI, SOURCE_LINE, INGEST_RUN_ID, INGESTED_AT, _TRACE, _IDS, _OWNER]
+
+
+def to_trajectories(records: DataFrame, how: str = python_assembly.SORTED_PARTITIONS) -> DataFrame:
+    """Rejects of requests that give no trace and of spans without trace id (in Spark), then one
+    candidate per trace, assembled in Python from every request holding its spans."""
+    p, ids = F.col(_P), F.col(_IDS)
+    parsed = with_parsed(records, _P, REQUEST_SHAPE).withColumn(_IDS, _span_trace_ids(p))
+    corrupt = p[CORRUPT].isNotNull()
+    no_spans = F.size(ids) == 0
+    owner = F.array_min(ids)  # the smallest trace id: the trajectory that counts the record
+    record_rejects = ta.rejected(
+        parsed.where(corrupt | no_spans | owner.isNull()),
         NAME,
         [
-            (corrupt, WRONG_TYPE, "a field has the wrong JSON type for OTLP/JSON traces"),
-            (no_spans, NO_SPANS, "the export request holds no spans"),
-            (F.lit(True), MISSING_TRACE_ID, "no span of the request has a traceId"),
+            (corrupt, WRONG_TYPE, WRONG_TYPE_DETAIL),
+            (no_spans, NO_SPANS, NO_SPANS_DETAIL),
+            (F.lit(True), MISSING_TRACE_ID, MISSING_TRACE_ID_DETAIL),
         ],
         records=1,
     )
-
-
-def to_trajectories(records: DataFrame) -> DataFrame:
-    parsed = (
-        with_parsed(records, _PARSED, EXPORT_REQUEST)
-        .withColumn(_SPANS, _spans_of(F.col(_PARSED)))
-        .withColumn(_OWNER, F.array_min(F.transform(F.col(_SPANS), lambda s: _trace_id(s["span"]))))
-    )
-    usable = parsed.where(F.col(f"{_PARSED}.{CORRUPT}").isNull() & (F.size(F.col(_SPANS)) > 0) & F.col(_OWNER).isNotNull())
-    spans = usable.select(
-        SOURCE_URI, SOURCE_LINE, INGEST_RUN_ID, INGESTED_AT, _OWNER, F.posexplode(_SPANS).alias("_pos", _SPAN)
-    ).withColumn(_TRACE, _trace_id(F.col(f"{_SPAN}.span")))
+    usable = parsed.where(~corrupt & ~no_spans & owner.isNotNull())
+    span_ids = usable.select(SOURCE_URI, SOURCE_LINE, INGEST_RUN_ID, INGESTED_AT, F.posexplode(ids).alias(_POS, _TRACE))
     orphan_spans = ta.rejected(
-        spans.where(F.col(_TRACE).isNull()),
+        span_ids.where(F.col(_TRACE).isNull()),
         NAME,
-        [(F.lit(True), MISSING_TRACE_ID, F.format_string("span %d of the request has no traceId", F.col("_pos") + 1))],
+        [(F.lit(True), MISSING_TRACE_ID, F.format_string(ORPHAN_SPAN_DETAIL, F.col(_POS) + 1))],
         records=0,
     )
-    return _record_rejects(parsed).unionByName(orphan_spans).unionByName(_traces(spans.where(F.col(_TRACE).isNotNull())))
-
-
-def _traces(spans: DataFrame) -> DataFrame:
-    """Spans grouped by trace -> one candidate each."""
-    span = F.col(f"{_SPAN}.span")
-    attrs = F.col("_attrs")
-    described = spans.withColumn("_attrs", attribute_map(span["attributes"])).select(
-        _TRACE,
-        SOURCE_URI, SOURCE_LINE, INGEST_RUN_ID, INGESTED_AT,
-        F.when(F.col(_OWNER) == F.col(_TRACE), F.struct(INGEST_RUN_ID, SOURCE_URI, SOURCE_LINE)).alias("_owned_record"),
-        F.struct(
-            ta.nonblank(span["parentSpanId"]).isNull().alias("is_root"),
-            _nanos_time(span["startTimeUnixNano"]).alias("at"),
-            F.coalesce(F.lower(span["spanId"]), F.lit("")).alias("span_id"),
-            ta.record_order().alias("seen"),
-            attrs.alias("attrs"),
-            attribute_map(F.col(f"{_SPAN}.resource")).alias("resource"),
-            _is_error(span).alias("is_error"),
-            _operation(span, attrs).alias("op"),
-        ).alias("_described"),
+    keyed = usable.select(
+        *[c for c in _HANDED_TO_PYTHON if c not in (_TRACE, _OWNER)], owner.alias(_OWNER), F.explode(_distinct_ids(ids)).alias(_TRACE)
     )
-    grouped = described.groupBy(_TRACE).agg(
-        F.collect_list("_described").alias("_spans"),
-        ta.first_record().alias("_first"),
-        F.count_distinct("_owned_record").alias("_records"),
-    )
-    staged = (
-        grouped.withColumn("_spans", ta.unique_by(F.col("_spans"), "span_id", "seen"))
-        .withColumn("_by_rank", ta.root_first(F.col("_spans"), "span_id"))
-        .withColumn("_ops", ta.sort_operations(F.transform(F.col("_spans"), lambda s: s["op"])))
-        .withColumn("_agents", F.filter(F.col("_by_rank"), lambda s: s["attrs"][OPERATION_NAME].isin(*AGENT_OPERATIONS)))
-        .withColumn("_trace_attrs", _first_values(F.col("_by_rank")))
-    )
-    content = _content(F.col("_by_rank"), F.col("_ops"), F.col("_agents"), F.col("_trace_attrs"))
-    return ta.checked(staged.select(*content, *ta.grouped_lineage(NAME, F.col("_first"))))
+    traces = python_assembly.assemble(keyed, _TRACE, _HANDED_TO_PYTHON, _assemble_trace, how)
+    return record_rejects.unionByName(orphan_spans).unionByName(traces)
 
 
-def _first_values(by_rank: Column) -> Column:
-    """One map for the trace: each key's first value over the spans (root first), then over the
-    resources, so trace-level attributes are one lookup each."""
-    empty = F.create_map().cast("map<string,string>")
+# --- in Python: the requests of one trace -> one candidate --------------------------------------
 
-    def merge(field: str):
-        return lambda acc, s: F.map_concat(acc, F.map_filter(s[field], lambda k, v: ~F.map_contains_key(acc, k) & v.isNotNull()))
+# The attribute JSON the conventions define, read as from_json(text, schema) read it.
+_read_messages = vv.json_reader(OTEL_MESSAGES)
+_read_parts = vv.json_reader(ArrayType(PART))
+_read_tool_definitions = vv.json_reader(TOOL_DEFINITION)
+_read_documents = vv.json_reader(RETRIEVED)
+_read_tags = vv.json_reader(ArrayType(StringType()))
 
-    spans = F.aggregate(by_rank, empty, merge("attrs"))
-    return F.aggregate(by_rank, spans, merge("resource"))
+_SCALAR_KEYS = tuple(f.name for f in _SCALAR_VALUES)
+_OPERATION_KINDS = {
+    **{name: tr.OP_LLM for name in LLM_OPERATIONS}, TOOL_OPERATION: tr.OP_TOOL, RETRIEVAL_OPERATION: tr.OP_RETRIEVAL,
+}
 
 
-def _content(by_rank: Column, ops: Column, agents: Column, trace_attrs: Column) -> list[Column]:
-    def attr(key: str) -> Column:
-        return trace_attrs[key]
+@dataclass(slots=True)
+class _Span:
+    attrs: dict  # its attributes as text, each key's first value
+    resource: dict  # its resource's attributes
+    is_root: bool
+    at: int | None
+    span_id: str  # lower-cased; "" when it has none (all such spans count as one)
+    seen: tuple  # (ingested_at, source_uri, source_line) of its request: later exports win
+    is_error: bool
+    op: tr.Operation
 
-    root = ta.head(by_rank)
-    agent_inputs = F.flatten(F.transform(agents, lambda s: s["op"]["inputs"]))
-    agent_outputs = F.flatten(F.transform(agents, lambda s: otel_messages(s["attrs"][OUTPUT_MESSAGES])))
-    agent_input = ta.head(F.filter(agent_inputs, lambda m: (m["role"] == ta.ROLE_USER) & ta.nonblank(m["content"]).isNotNull()))["content"]
-    answers = F.filter(agent_outputs, lambda m: (m["role"] == ta.ROLE_ASSISTANT) & ta.nonblank(m["content"]).isNotNull())
-    agent_output = ta.tail(answers)["content"]
-    agent_system = ta.head(F.filter(F.transform(agents, lambda s: s["op"]["system"]), lambda v: v.isNotNull()))
-    started = F.array_min(F.transform(by_rank, lambda s: s["op"]["at"]))
-    ended = F.array_max(F.transform(by_rank, lambda s: F.coalesce(s["op"]["ended"], s["op"]["at"])))
-    model_calls = F.filter(by_rank, lambda s: s["op"]["kind"] == ta.OP_LLM)
-    costs = F.transform(model_calls, lambda s: s["attrs"][USAGE_COST].try_cast("double"))
-    cost = F.coalesce(root["attrs"][USAGE_COST].try_cast("double"), ta.total(costs))
-    extra = F.transform_keys(
-        F.map_filter(root["attrs"], lambda k, v: k.startswith(EXTRA_PREFIX)),
-        lambda k, v: F.substring(k, len(EXTRA_PREFIX) + 1, 1 << 16),
-    )
-    trace_id = F.col(_TRACE)
-    trajectory_id = F.coalesce(ta.nonblank(attr(TRAJECTORY_ID_ATTR)), trace_id)
-    steps = ta.steps(ops)
-    agent = ta.head(agents)
-    agent_attrs = agent["attrs"]
-    model = F.coalesce(ta.first_model(ops), _model(agent_attrs))
-    tags = F.from_json(attr(TASK_TAGS_ATTR), ArrayType(StringType()))
+
+def _seen(row: dict) -> tuple:
+    return (row[INGESTED_AT], row[SOURCE_URI], row[SOURCE_LINE])
+
+
+def _lineage(row: dict) -> tuple:
+    return (row[INGESTED_AT], row[SOURCE_URI], row[SOURCE_LINE], row[INGEST_RUN_ID])
+
+
+def _list_at(value, *path) -> list:
+    return vv.array_at(value, *path) or []
+
+
+def _spans_of(request: dict) -> list[tuple]:
+    """(span, its resource's attributes) for every span of a request, in the order of _span_trace_ids."""
     return [
-        trajectory_id.alias("trajectory_id"),
-        F.coalesce(attr(CONVERSATION_ID), attr(SESSION_ID)).alias("session_id"),
-        F.coalesce(attr(USER_ID), attr(ENDUSER_ID)).alias("user_id"),
-        attr(TENANT_ATTR).alias("tenant"),
-        F.coalesce(attr(SOURCE_KIND_ATTR), F.lit(DEFAULT_SOURCE_KIND)).alias("source_kind"),
-        F.struct(
-            F.coalesce(attr(AGENT_NAME), attr(SERVICE_NAME)).alias("name"),
-            F.coalesce(attr(AGENT_VERSION), attr(SERVICE_VERSION)).alias("version"),
-        ).alias("agent"),
-        model.alias("model"),
-        F.struct(
-            attr(TASK_TYPE_ATTR).alias("type"),
-            attr(TASK_DIFFICULTY_ATTR).alias("difficulty"),
-            attr(TASK_LANGUAGE_ATTR).alias("language"),
-            tags.alias("tags"),
-        ).alias("task"),
-        F.coalesce(agent_system, ta.system_prompt(ops)).alias("system_prompt"),
-        F.coalesce(agent_input, ta.first_user_text(ops)).alias("input"),
-        ta.context_docs(ops).alias("context_docs"),
-        steps.alias("steps"),
-        ta.tools_available(ops).alias("tools_available"),
-        F.coalesce(agent_output, ta.last_answer(ops)).alias("final_output"),
-        F.struct(
-            ta.latency_ms(started, ended).alias("latency_ms"),
-            F.coalesce(agent["op"]["tokens_in"], ta.token_total(ops, "tokens_in")).alias("tokens_in"),
-            F.coalesce(agent["op"]["tokens_out"], ta.token_total(ops, "tokens_out")).alias("tokens_out"),
-            cost.alias("cost_usd"),
-            F.when(root["is_error"], F.coalesce(ta.nonblank(root["attrs"][ERROR_TYPE]), F.lit(STATUS_FAILED)))
-            .otherwise(F.lit(STATUS_COMPLETED))
-            .alias("status"),
-            started.alias("started_at"),
-            ended.alias("ended_at"),
-            ta.extra_map(
-                extra,
-                {
-                    EXTRA_RECORDS: F.col("_records"),
-                    EXTRA_SPANS: F.size(by_rank),
-                    EXTRA_TRACE_ID: F.when(trajectory_id != trace_id, trace_id),
-                },
-            ).alias("extra"),
-        ).alias("metadata"),
+        (span, vv.get(rs, "resource", "attributes"))
+        for rs in _list_at(request, "resourceSpans")
+        for ss in _list_at(rs, "scopeSpans")
+        for span in _list_at(ss, "spans")
     ]
+
+
+def _text(value, *path) -> str | None:
+    """An OTLP/JSON string field (from_json: non-strings as their JSON text)."""
+    return vv.jackson_text(vv.get(value, *path))
+
+
+def _scalar_text(value) -> str | None:
+    if not isinstance(value, dict):
+        return None
+    for key in _SCALAR_KEYS:
+        found = vv.jackson_text(value.get(key, vv.ABSENT))
+        if found is not None:
+            return found
+    return None
+
+
+def _value_text_of(value) -> str | None:
+    """An AnyValue as text (_value_text): scalars as they are, arrays as a JSON array of their scalars."""
+    found = _scalar_text(value)
+    if found is not None:
+        return found
+    listed = vv.get(value, "arrayValue", "values")
+    if isinstance(listed, list):
+        texts = [_scalar_text(v) for v in listed]
+        return "[" + ",".join("null" if t is None else vv.quote(t) for t in texts) + "]"
+    return _text(value, "kvlistValue")
+
+
+def _attribute_map(attributes) -> dict:
+    """attribute_map in Python: key -> text, a repeated key keeping its first value."""
+    found: dict = {}
+    for kv in attributes if isinstance(attributes, list) else ():
+        key = _text(kv, "key")
+        if key is not None and key not in found:
+            found[key] = _value_text_of(vv.get(kv, "value"))
+    return found
+
+
+def _nanos_time(text: str | None) -> int | None:
+    """*UnixNano text -> microseconds (try_cast to decimal(38,0), / 1000 truncated); None when
+    malformed or outside years 1970-9999."""
+    nanos = vv.text_to_integral_decimal(text)
+    if nanos is None:
+        return None
+    micros = abs(nanos) // NANOS_PER_MICRO * (1 if nanos >= 0 else -1)
+    return micros if 0 <= micros <= MAX_MICROS else None
+
+
+def _texts(parts: list | None, part_type: str) -> str | None:
+    chosen = [p["content"] for p in parts or () if p is not None and p["type"] == part_type and p["content"] is not None]
+    return ms.nonblank("\n".join(chosen))
+
+
+def _messages(json_text: str | None) -> list | None:
+    """gen_ai.*.messages JSON -> messages; each tool_call_response part is one tool message."""
+    listed = _read_messages(json_text)
+    if listed is None:
+        return None
+    out = []
+    for m in listed:
+        m = m or {}
+        parts = [p for p in m.get("parts") or () if p is not None]
+        responses = [p for p in parts if p["type"] == PART_TOOL_RESPONSE]
+        if responses:
+            out += [ms.message(ms.ROLE_TOOL, ms.first(p["response"], p["result"]), tool_call_id=p["id"]) for p in responses]
+            continue
+        requests = [{"id": p["id"], "name": p["name"], "arguments": p["arguments"]} for p in parts if p["type"] == PART_TOOL_CALL]
+        role = m.get("role")
+        role = None if role is None else role.lower()
+        out.append(ms.message(role, _texts(parts, PART_TEXT), _texts(parts, PART_REASONING), requests or None))
+    return out
+
+
+def _instructions(json_text: str | None) -> str | None:
+    """gen_ai.system_instructions: text parts as JSON, or plain text."""
+    parts = _read_parts(json_text)
+    return ms.nonblank(json_text) if parts is None else _texts(parts, PART_TEXT)
+
+
+def _long(text: str | None) -> int | None:
+    return vv.double_to_long(vv.text_to_double(text))
+
+
+def _model(attrs: dict) -> dict | None:
+    return tr.model_of(ms.first(attrs.get(PROVIDER_NAME), attrs.get(SYSTEM_LEGACY)), attrs.get(REQUEST_MODEL), attrs.get(RESPONSE_MODEL))
+
+
+def _is_error(span) -> bool:
+    return _text(span, "status", "code") in STATUS_ERROR
+
+
+def _exception_message(span) -> str | None:
+    for event in _list_at(span, "events"):
+        if _text(event, "name") == EXCEPTION_EVENT:
+            return _attribute_map(vv.get(event, "attributes")).get(EXCEPTION_MESSAGE)
+    return None
+
+
+def _tools(json_text: str | None) -> list | None:
+    listed = _read_tool_definitions(json_text)
+    return listed or None
+
+
+def _documents(json_text: str | None, data_source: str | None) -> list | None:
+    listed = _read_documents(json_text)
+    if listed is None:
+        return None
+    return [
+        {"doc_id": d["id"], "source": ms.first(d["source"], data_source), "content": d["content"], "score": d["score"]}
+        for d in (d or dict.fromkeys(("id", "source", "content", "score")) for d in listed)
+    ]
+
+
+def _operation(span, attrs: dict, at: int | None, error: str | None) -> tr.Operation:
+    """The span as an Operation. Every part is read whatever the kind (the rules use those of its
+    kind, but the tool definitions of any span); the model only for model calls."""
+    kind = _OPERATION_KINDS.get(attrs.get(OPERATION_NAME), tr.OP_OTHER)
+    outputs = _messages(attrs.get(OUTPUT_MESSAGES))
+    answers = [m for m in outputs or () if m["role"] == ms.ROLE_ASSISTANT]
+    return tr.operation(
+        kind,
+        at,
+        _nanos_time(_text(span, "endTimeUnixNano")),
+        _span_id(span),
+        inputs=_messages(attrs.get(INPUT_MESSAGES)),
+        output=answers[0] if answers else None,
+        system=_instructions(attrs.get(SYSTEM_INSTRUCTIONS)),
+        tokens_in=_long(ms.first(attrs.get(INPUT_TOKENS), attrs.get(PROMPT_TOKENS_LEGACY))),
+        tokens_out=_long(ms.first(attrs.get(OUTPUT_TOKENS), attrs.get(COMPLETION_TOKENS_LEGACY))),
+        tool=tr.tool_call(
+            attrs.get(TOOL_CALL_ID), ms.first(attrs.get(TOOL_NAME), _text(span, "name")), attrs.get(TOOL_CALL_ARGUMENTS),
+            attrs.get(TOOL_CALL_RESULT) if error is None else None, error,
+        ),
+        query=attrs.get(RETRIEVAL_QUERY),
+        docs=_documents(attrs.get(RETRIEVAL_DOCUMENTS), attrs.get(DATA_SOURCE_ID)),
+        tools=_tools(attrs.get(TOOL_DEFINITIONS)),
+        model=_model(attrs) if kind == tr.OP_LLM else None,
+    )
+
+
+def _span_id(span) -> str:
+    found = _text(span, "spanId")
+    return "" if found is None else found.lower()
+
+
+def _read_span(span, resource, seen: tuple) -> _Span:
+    attrs = _attribute_map(vv.get(span, "attributes"))
+    failed = _is_error(span)
+    error = None
+    if failed:
+        error = ms.first(ms.nonblank(_text(span, "status", "message")), _exception_message(span), attrs.get(ERROR_TYPE), DEFAULT_ERROR)
+    at = _nanos_time(_text(span, "startTimeUnixNano"))
+    return _Span(
+        attrs=attrs,
+        resource=_attribute_map(resource),
+        is_root=ms.nonblank(_text(span, "parentSpanId")) is None,
+        at=at,
+        span_id=_span_id(span),
+        seen=seen,
+        is_error=failed,
+        op=_operation(span, attrs, at, error),
+    )
+
+
+def _assemble_trace(rows: list[dict]) -> list[dict]:
+    trace_id = rows[0][_TRACE]
+    spans: list[_Span] = []
+    for row in sorted(rows, key=_seen):
+        # Plain json.loads: every field is read as from_json reads it (Jackson's text), not as VARIANT.
+        listed = _spans_of(json.loads(row[RECORD]))
+        assert len(listed) == len(row[_IDS]), "Python and Spark disagree on a request's spans"
+        spans += [_read_span(span, resource, _seen(row)) for (span, resource), key in zip(listed, row[_IDS]) if key == trace_id]
+    spans = tr.unique_by(spans, key=lambda s: s.span_id, newest=lambda s: s.seen)
+    by_rank = tr.root_first(spans, lambda s: s.is_root, lambda s: s.at, lambda s: s.span_id)
+    owned = {(r[INGEST_RUN_ID], r[SOURCE_URI], r[SOURCE_LINE]) for r in rows if r[_OWNER] == trace_id}
+    first_record = min(rows, key=_lineage)
+    candidate = _content(trace_id, by_rank, tr.sort_operations([s.op for s in spans]), len(owned))
+    candidate.update(
+        {
+            SOURCE_FORMAT: NAME,
+            SOURCE_URI: first_record[SOURCE_URI],
+            SOURCE_LINE: first_record[SOURCE_LINE],
+            INGEST_RUN_ID: first_record[INGEST_RUN_ID],
+            INGESTED_AT: first_record[INGESTED_AT],
+        }
+    )
+    empty = tr.no_content(candidate["input"], candidate["steps"], candidate["final_output"])
+    candidate[REJECT_REASON] = NO_CONTENT if empty else None
+    candidate[REJECT_DETAIL] = tr.NO_CONTENT_DETAIL if empty else None
+    return [candidate]
+
+
+def _first_values(by_rank: list[_Span]) -> dict:
+    """One map for the trace: each key's first non-null value over the spans (root first), then
+    over their resources, so trace-level attributes are one lookup each."""
+    merged: dict = {}
+    for source in [s.attrs for s in by_rank] + [s.resource for s in by_rank]:
+        for key, value in source.items():
+            if value is not None and key not in merged:
+                merged[key] = value
+    return merged
+
+
+def _joined(lists: list) -> list | None:
+    """flatten(): None when any list is None."""
+    return None if any(part is None for part in lists) else [item for part in lists for item in part]
+
+
+def _content(trace_id: str, by_rank: list[_Span], ops: list[tr.Operation], records: int) -> dict:
+    attr = _first_values(by_rank).get
+    root = by_rank[0]
+    agents = [s for s in by_rank if s.attrs.get(OPERATION_NAME) in AGENT_OPERATIONS]
+    agent = agents[0] if agents else None
+    agent_inputs = _joined([s.op.inputs for s in agents]) or []
+    agent_outputs = _joined([_messages(s.attrs.get(OUTPUT_MESSAGES)) for s in agents]) or []
+    user_texts = [m["content"] for m in agent_inputs if m["role"] == ms.ROLE_USER and ms.nonblank(m["content"]) is not None]
+    answers = [m["content"] for m in agent_outputs if m["role"] == ms.ROLE_ASSISTANT and ms.nonblank(m["content"]) is not None]
+    agent_system = ms.first(*[s.op.system for s in agents])
+    started = min(s.op.at for s in by_rank)
+    ended = max(ms.first(s.op.ended, s.op.at) for s in by_rank)
+    costs = [vv.text_to_double(s.attrs.get(USAGE_COST)) for s in by_rank if s.op.kind == tr.OP_LLM]
+    extra = {k[len(EXTRA_PREFIX):][: 1 << 16]: v for k, v in root.attrs.items() if k.startswith(EXTRA_PREFIX)}
+    trajectory_id = ms.first(ms.nonblank(attr(TRAJECTORY_ID_ATTR)), trace_id)
+    return {
+        "trajectory_id": trajectory_id,
+        "session_id": ms.first(attr(CONVERSATION_ID), attr(SESSION_ID)),
+        "user_id": ms.first(attr(USER_ID), attr(ENDUSER_ID)),
+        "tenant": attr(TENANT_ATTR),
+        "source_kind": ms.first(attr(SOURCE_KIND_ATTR), DEFAULT_SOURCE_KIND),
+        "agent": {"name": ms.first(attr(AGENT_NAME), attr(SERVICE_NAME)), "version": ms.first(attr(AGENT_VERSION), attr(SERVICE_VERSION))},
+        "model": ms.first(tr.first_model(ops), _model(agent.attrs) if agent else None),
+        "task": {
+            "type": attr(TASK_TYPE_ATTR),
+            "difficulty": attr(TASK_DIFFICULTY_ATTR),
+            "language": attr(TASK_LANGUAGE_ATTR),
+            "tags": _read_tags(attr(TASK_TAGS_ATTR)),
+        },
+        "system_prompt": ms.first(agent_system, tr.system_prompt(ops)),
+        "input": ms.first(user_texts[0] if user_texts else None, tr.first_user_text(ops)),
+        "context_docs": tr.context_docs(ops),
+        "steps": tr.steps(ops),
+        "tools_available": tr.tools_available(ops),
+        "final_output": ms.first(answers[-1] if answers else None, tr.last_answer(ops)),
+        "metadata": {
+            "latency_ms": tr.latency_ms(started, ended),
+            "tokens_in": ms.first(agent.op.tokens_in if agent else None, tr.token_total(ops, "tokens_in")),
+            "tokens_out": ms.first(agent.op.tokens_out if agent else None, tr.token_total(ops, "tokens_out")),
+            "cost_usd": ms.first(vv.text_to_double(root.attrs.get(USAGE_COST)), tr.total(costs)),
+            "status": ms.first(ms.nonblank(root.attrs.get(ERROR_TYPE)), STATUS_FAILED) if root.is_error else STATUS_COMPLETED,
+            "started_at": started,
+            "ended_at": ended,
+            "extra": tr.extra_map(
+                extra,
+                {EXTRA_RECORDS: records, EXTRA_SPANS: len(by_rank), EXTRA_TRACE_ID: trace_id if trajectory_id != trace_id else None},
+            ),
+        },
+    }
 
 
 ADAPTER = Adapter(NAME, detects, to_trajectories, GroupKeys(_TRACE_IDS, _keys_of))

@@ -25,6 +25,7 @@ dicts with the fields of their Spark structs (message_shapes).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cmp_to_key
 
 from transforms.adapters.message_shapes import ROLE_ASSISTANT, ROLE_SYSTEM, ROLE_TOOL, ROLE_USER, first, nonblank
 
@@ -86,6 +87,24 @@ def step(kind: str, role: str | None, content=None, reasoning=None, tool=None, s
 def sort_operations(ops: list[Operation]) -> list[Operation]:
     """Operations in start order; equal starts keep a stable order by their `order` key."""
     return sorted(ops, key=lambda o: (o.at, o.order))
+
+
+def root_first(items: list, is_root, at, tie_break) -> list:
+    """Items whose is_root(item) is true first, then by at(item), then by tie_break(item): the
+    order in which trace-level values (identity, agent, totals) are looked up. The comparator of
+    trace_assembly.root_first, which skips the start when either is unknown (None)."""
+
+    def compare(left, right) -> int:
+        left_root, right_root = is_root(left), is_root(right)
+        if left_root != right_root:
+            return -1 if left_root else 1
+        left_at, right_at = at(left), at(right)
+        if left_at is not None and right_at is not None and left_at != right_at:
+            return -1 if left_at < right_at else 1
+        left_tie, right_tie = tie_break(left), tie_break(right)
+        return (left_tie > right_tie) - (left_tie < right_tie)
+
+    return sorted(items, key=cmp_to_key(compare))
 
 
 def _of_kind(ops: list[Operation], kind: str) -> list[Operation]:

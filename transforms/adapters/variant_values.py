@@ -11,7 +11,10 @@ columns. This module holds those reading rules once:
 - a `from_json` string field holds non-strings as the JSON Jackson copies (keys in their order),
   and an object read back from that text has its fractions as doubles (`jackson_copy`);
 - a `from_json` double field takes numbers and the NaN / Infinity words, nothing else;
-- casts of text to double / long / timestamp follow Spark's (ANSI `try_cast`, `try_to_timestamp`).
+- casts of text to double / long / decimal / timestamp follow Spark's (ANSI `try_cast`,
+  `try_to_timestamp`);
+- JSON text inside a string (OTel's message attributes) is read as `from_json(text, schema)`
+  reads it (json_reader).
 
 Floats are parsed by `loads` as JsonFloat, which keeps the number's text: VARIANT keeps a
 decimal literal as a decimal (1.50 -> "1.5", 100.0 -> "100") and only an exponent form or an
@@ -23,10 +26,12 @@ from __future__ import annotations
 import json
 import math
 import re
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from datetime import date, datetime, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
+
+from pyspark.sql.types import ArrayType, DataType, DoubleType, StringType, StructType
 
 # Spark's decimal limit (DecimalType.MAX_PRECISION): longer literals become doubles in a VARIANT.
 MAX_DECIMAL_DIGITS = 38
@@ -364,6 +369,26 @@ def round_half_up(d: float | None) -> float | None:
     return float(Decimal(repr(d)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
+_DECIMAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def text_to_integral_decimal(s: str | None) -> int | None:
+    """try_cast(s AS decimal(38,0)): rounded half up; None when unparsable or over 38 digits."""
+    if s is None:
+        return None
+    trimmed = _trim(s)
+    if not _DECIMAL.fullmatch(trimmed):
+        return None
+    try:
+        value = Decimal(trimmed)
+    except InvalidOperation:
+        return None
+    if value.adjusted() >= MAX_DECIMAL_DIGITS:
+        return None
+    integral = int(value.to_integral_value(rounding=ROUND_HALF_UP))
+    return integral if len(str(abs(integral))) <= MAX_DECIMAL_DIGITS else None
+
+
 def text_to_long(s: str | None) -> int | None:
     """try_cast(s AS long)."""
     if s is None:
@@ -434,3 +459,105 @@ def _region(name: str):
         return ZoneInfo(name)
     except (ValueError, KeyError, OSError):
         return None
+
+
+# --- from_json of JSON text held in a string -----------------------------------------------------
+#
+# Spark's from_json (PERMISSIVE, partial results on, Jackson with Spark's JSON options) reads the
+# first JSON value of the text (what follows it is ignored); a root that is not the schema's
+# shape gives null, except that an object read as an array of structs is a one-element array.
+# Below the root a struct keeps the fields it could read: a field of the wrong type is null; an
+# array with an element of the wrong type is null as a whole. String fields take any JSON
+# (jackson_text); doubles take numbers and the non-numeric names Jackson allows.
+
+_DECODER = json.JSONDecoder()
+_JSON_SPACE = " \t\n\r"
+_NON_NUMERIC_DOUBLES = {"NaN": math.nan, "+INF": math.inf, "+Infinity": math.inf, "Infinity": math.inf,
+                        "-INF": -math.inf, "-Infinity": -math.inf}
+
+
+class _Mismatch(Exception):
+    """A JSON value of the wrong type for its field."""
+
+
+def _first_json_value(text: str):
+    """The first JSON value of the text (ABSENT when there is none)."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        try:
+            return _DECODER.raw_decode(text.lstrip(_JSON_SPACE))[0]
+        except ValueError:
+            return ABSENT
+
+
+def _json_double(value) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise _Mismatch
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, int):
+        converted = _int_as_double(value)
+        return converted if converted is not None else math.copysign(math.inf, value)
+    if isinstance(value, str) and value in _NON_NUMERIC_DOUBLES:
+        return _NON_NUMERIC_DOUBLES[value]
+    raise _Mismatch
+
+
+def _converter(data_type: DataType):
+    if isinstance(data_type, StringType):
+        return jackson_text
+    if isinstance(data_type, DoubleType):
+        return _json_double
+    if isinstance(data_type, ArrayType):
+        element = _converter(data_type.elementType)
+
+        def convert_array(value):
+            if value is None:
+                return None
+            if not isinstance(value, list):
+                raise _Mismatch
+            return [element(v) for v in value]
+
+        return convert_array
+    if isinstance(data_type, StructType):
+        fields = [(f.name, _converter(f.dataType)) for f in data_type.fields]
+
+        def convert_struct(value):
+            if value is None:
+                return None
+            if not isinstance(value, dict):
+                raise _Mismatch
+            row = {}
+            for name, convert in fields:
+                try:
+                    row[name] = convert(value.get(name))
+                except _Mismatch:
+                    row[name] = None
+            return row
+
+        return convert_struct
+    raise TypeError(f"json_reader reads structs, arrays, strings and doubles, not {data_type.simpleString()}")
+
+
+def json_reader(schema: DataType):
+    """A function text -> from_json(text, schema), structs as dicts of the schema's fields."""
+    convert = _converter(schema)
+    wraps_object = isinstance(schema, ArrayType) and isinstance(schema.elementType, StructType)
+
+    def read(text: str | None):
+        if text is None:
+            return None
+        value = _first_json_value(text)
+        if value is ABSENT or value is None:
+            return None
+        if wraps_object and isinstance(value, dict):
+            value = [value]
+        try:
+            return convert(value)
+        except _Mismatch:
+            return None
+
+    return read
