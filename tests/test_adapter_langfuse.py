@@ -24,6 +24,7 @@ from tests.trace_roundtrip import (
     step_times,
 )
 from transforms.adapters import chat_messages, langfuse
+from transforms.adapters import variant_values as vv
 from transforms.adapters.base import MISSING_TRAJECTORY_ID, NO_CONTENT, WRONG_TYPE
 from transforms.adapters.trace_assembly import MESSAGE, RECORDS_KEY
 
@@ -108,6 +109,17 @@ def test_rejects_have_their_reasons_and_every_line_is_accounted_for(candidates):
     assert rejects == [(1, langfuse.MISSING_TRACE_ID), (2, WRONG_TYPE), (3, MISSING_TRAJECTORY_ID), (4, NO_CONTENT)]
     counted = sum(int(c["metadata"]["extra"][RECORDS_KEY]) for c in candidates)  # what normalize sums
     assert counted == sum(len(fixture_lines(p)) for p in OWN.glob("*.jsonl")) == 10
+
+
+def test_nested_observations_read_back_as_from_json_reads_them():
+    """A nested trace's observations reach from_json as the JSON text Jackson copied them to
+    (fractions as Java doubles), then parse as VARIANT: the values Spark 4.1 gave."""
+    copied = vv.jackson_copy(vv.loads('{"output": 1.50, "metadata": {"y": 1e5, "x": 100.0, "z": 0.1000, "w": 12345678901234567890.5}}'))
+    assert vv.to_json(copied["output"]) == "1.5"
+    assert vv.to_json(copied["metadata"]) == '{"w":1.2345678901234567E19,"x":100,"y":100000,"z":0.1}'
+    assert vv.loads_object("{bad json") == {} and vv.loads_object(' {"id": "s"}') == {"id": "s"}
+    assert [vv.json_double(v) for v in (2, 1.5, "Infinity", "1.5", True, None)] == [2.0, 1.5, float("inf"), None, None, None]
+    assert [vv.round_half_up(x) for x in (2.5, -2.5, 284.99999999999997, 12.0)] == [3.0, -3.0, 285.0, 12.0]
 
 
 def test_message_shapes_normalise_to_one_struct(spark):

@@ -244,61 +244,38 @@ def to_trajectories(records: DataFrame, how: str = python_assembly.SORTED_PARTIT
 
 # --- in Python: the lines of one trace -> one candidate ----------------------------------------
 
-_TEXT = "text"
-_PAYLOAD = "payload"
-_TEXT_MAP = "text_map"
-_DOUBLE = "double"
-_TEXT_ARRAY = "text_array"
-_STRUCT_USAGE = "usage"
-
-
-def _reading(data_type) -> str:
-    """How the Python side reads a field, by the type the Spark adapter parsed it as."""
-    if isinstance(data_type, StringType):
-        return _TEXT
-    if isinstance(data_type, VariantType):
-        return _PAYLOAD
-    if isinstance(data_type, MapType):
-        return _TEXT_MAP
-    if isinstance(data_type, DoubleType):
-        return _DOUBLE
-    if isinstance(data_type, ArrayType):
-        return _TEXT_ARRAY
-    return _STRUCT_USAGE
-
-
-_OBSERVATION_READING = tuple((f, _reading(LANGFUSE_RECORD[f].dataType)) for f in _OBSERVATION_FIELDS)
-_TRACE_READING = tuple((f, _reading(LANGFUSE_RECORD[f].dataType)) for f in _TRACE_FIELDS)
-
 
 def _text_map(value) -> dict | None:
-    """A from_json map<string,string>: an object's values as text (None for any other value)."""
+    """A from_json map<string,string>: an object's values as text."""
     return {k: vv.jackson_text(v) for k, v in value.items()} if isinstance(value, dict) else None
 
 
-def _read(raw, reading: tuple) -> dict:
-    """The fields of a line as Spark's from_json typed them; a field of the wrong type is null
-    (what from_json's partial results give an embedded observation; a top-level line of the
-    wrong type was rejected in Spark)."""
-    fields = {}
-    for name, how in reading:
-        value = vv.get(raw, name)
-        if how == _TEXT:
-            fields[name] = vv.jackson_text(value)
-        elif how == _PAYLOAD:
-            fields[name] = value
-        elif how == _TEXT_MAP:
-            fields[name] = _text_map(value)
-        elif how == _DOUBLE:
-            fields[name] = vv.json_double(value)
-        elif how == _TEXT_ARRAY:
-            fields[name] = [vv.jackson_text(v) for v in value] if isinstance(value, list) else None
-        else:
-            fields[name] = {k: vv.jackson_text(vv.get(value, k)) for k in _USAGE_KEYS} if isinstance(value, dict) else None
-    return fields
+def _text_array(value) -> list | None:
+    return [vv.jackson_text(v) for v in value] if isinstance(value, list) else None
 
 
-_NO_TRACE = _read({}, _TRACE_READING)
+def _usage(value) -> dict | None:
+    return {k: vv.jackson_text(vv.get(value, k)) for k in _USAGE_KEYS} if isinstance(value, dict) else None
+
+
+def _payload(value):
+    return value
+
+
+# How Python reads a field, by the type the Spark adapter parsed it as: a value of the wrong type
+# reads as null (from_json's partial result for a nested observation; a line was rejected).
+_READERS = {StringType: vv.jackson_text, VariantType: _payload, MapType: _text_map, DoubleType: vv.json_double,
+            ArrayType: _text_array, StructType: _usage}
+_OBSERVATION_READERS = tuple((f, _READERS[type(LANGFUSE_RECORD[f].dataType)]) for f in _OBSERVATION_FIELDS)
+_TRACE_READERS = tuple((f, _READERS[type(LANGFUSE_RECORD[f].dataType)]) for f in _TRACE_FIELDS)
+
+
+def _read(raw, readers: tuple) -> dict:
+    """The fields of a line (or nested observation) as Spark's from_json typed them."""
+    return {name: read(vv.get(raw, name)) for name, read in readers}
+
+
+_NO_TRACE = _read({}, _TRACE_READERS)
 
 
 @dataclass(slots=True)
@@ -346,7 +323,7 @@ def _assemble_trace(rows: list[dict]) -> list[dict]:
         if row[_OBSERVATION]:
             observations.append(_read_observation(record, seen))
         else:
-            trace = _read(record, _TRACE_READING)  # rows in ingestion order: the latest export wins
+            trace = _read(record, _TRACE_READERS)  # rows in ingestion order: the latest export wins
         observations += [_read_observation(raw, seen) for raw in _embedded_observations(record)]
     observations = tr.unique_by(observations, key=lambda o: o.id, newest=lambda o: o.seen)
     ops = tr.sort_operations([o.op for o in observations])
@@ -368,7 +345,7 @@ def _assemble_trace(rows: list[dict]) -> list[dict]:
 
 
 def _read_observation(raw, seen: tuple) -> _Observation:
-    o = _read(raw, _OBSERVATION_READING)
+    o = _read(raw, _OBSERVATION_READERS)
     level = _upper(o["level"])
     cost = ms.first((o["costDetails"] or {}).get("total"), o["calculatedTotalCost"], (o["usage"] or {}).get("totalCost"))
     return _Observation(
