@@ -359,7 +359,7 @@ def _operation(run: dict) -> tr.Operation:
     inputs, outputs, extra = run["inputs"], run["outputs"], run["extra"]
     meta = vv.get(extra, "metadata")
     parts: dict = {
-        "tools": ms.first(ms.tool_specs(vv.get(extra, "invocation_params", "tools")), ms.tool_specs(vv.get(inputs, "tools"))),
+        "tools": lambda: ms.first(ms.tool_specs(vv.get(extra, "invocation_params", "tools")), ms.tool_specs(vv.get(inputs, "tools"))),
     }
     if kind == tr.OP_LLM:
         prompt = vv.text_at(inputs, "prompts", 0)

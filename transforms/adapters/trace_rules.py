@@ -24,6 +24,7 @@ dicts with the fields of their Spark structs (message_shapes).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cmp_to_key
 
@@ -65,7 +66,9 @@ class Operation:
     tool: dict | None = None  # tool: TOOL_CALL (call_id, name, arguments, result, error)
     query: str | None = None  # retrieval
     docs: list | None = None  # retrieval
-    tools: list | None = None  # tool definitions offered to the model
+    # Tool definitions offered to the model, or a function giving them: only the first operation
+    # that offers any is read, and a model call carries its tools every time.
+    tools: list | Callable[[], list | None] | None = None
     model: dict | None = None  # llm: MODEL (provider, name, version)
 
 
@@ -263,7 +266,11 @@ def context_docs(ops: list[Operation]) -> list[dict]:
 
 def tools_available(ops: list[Operation]) -> list[dict] | None:
     """The tool definitions of the first operation that offered any."""
-    return next((o.tools for o in ops if o.tools), None)
+    for o in ops:
+        tools = o.tools() if callable(o.tools) else o.tools
+        if tools:
+            return tools
+    return None
 
 
 def first_model(ops: list[Operation]) -> dict | None:

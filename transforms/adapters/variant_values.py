@@ -216,13 +216,14 @@ def _write(value, parts: list[str], sort_keys: bool, number) -> None:
 
 
 # Controls that Python's json escapes as \u00xx and Jackson as \u00XX (both write \b \t \n \f \r short).
+_encode_string = json.encoder.encode_basestring  # json.dumps(s, ensure_ascii=False), without its set-up
 _LONG_ESCAPED_CONTROL = re.compile(r"[\x00-\x07\x0b\x0e-\x1f]")
 _LOWER_HEX_ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\u00([0-9a-f]{2})")
 
 
 def quote(s: str) -> str:
     """A JSON string as Jackson writes it: \\b \\t \\n \\f \\r short, other controls \\u00XX (upper hex)."""
-    quoted = json.dumps(s, ensure_ascii=False)
+    quoted = _encode_string(s)
     if _LONG_ESCAPED_CONTROL.search(s):
         quoted = _LOWER_HEX_ESCAPE.sub(lambda m: f"{m.group(1)}\\u00{m.group(2).upper()}", quoted)
     return quoted
@@ -330,10 +331,10 @@ def json_double(value) -> float | None:
 
 # --- casts of text -----------------------------------------------------------------------------
 
-_JAVA_DOUBLE = re.compile(r"[+-]?(NaN|Infinity|(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?)[fFdD]?")
+_JAVA_DOUBLE = re.compile(r"[+-]?(NaN|Infinity|([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?)[fFdD]?")
 _SPECIAL_DOUBLES = {"inf": math.inf, "+inf": math.inf, "infinity": math.inf, "+infinity": math.inf,
                     "-inf": -math.inf, "-infinity": -math.inf, "nan": math.nan}
-_LONG = re.compile(r"[+-]?\d+")
+_LONG = re.compile(r"[+-]?[0-9]+")
 
 
 # What Spark trims from text it casts: whitespace and control characters up to the space.
@@ -401,18 +402,37 @@ def text_to_long(s: str | None) -> int | None:
 
 
 _TIMESTAMP = re.compile(
-    r"(?P<year>[+-]?\d{4,6})(?:-(?P<month>\d{1,2})(?:-(?P<day>\d{1,2})"
-    r"(?:[T ](?P<hour>\d{1,2})(?::(?P<minute>\d{1,2})(?::(?P<second>\d{1,2})(?:\.(?P<fraction>\d*))?)?)?"
+    r"(?P<year>[+-]?[0-9]{4,6})(?:-(?P<month>[0-9]{1,2})(?:-(?P<day>[0-9]{1,2})"
+    r"(?:[T ](?P<hour>[0-9]{1,2})(?::(?P<minute>[0-9]{1,2})(?::(?P<second>[0-9]{1,2})(?:\.(?P<fraction>[0-9]*))?)?)?"
     r"(?P<zone>.*))?)?)?"
 )
-_TIME_ONLY = re.compile(r"T?(?P<hour>\d{1,2}):(?P<minute>\d{1,2})(?::(?P<second>\d{1,2})(?:\.(?P<fraction>\d*))?)?(?P<zone>.*)")
-_OFFSET = re.compile(r"(?:UTC|GMT|UT)?(?P<sign>[+-])(?P<hours>\d{1,2})(?::?(?P<minutes>\d{2}))?(?::?(?P<seconds>\d{2}))?")
+_TIME_ONLY = re.compile(r"T?(?P<hour>[0-9]{1,2}):(?P<minute>[0-9]{1,2})(?::(?P<second>[0-9]{1,2})(?:\.(?P<fraction>[0-9]*))?)?(?P<zone>.*)")
+_OFFSET = re.compile(r"(?:UTC|GMT|UT)?(?P<sign>[+-])(?P<hours>[0-9]{1,2})(?::?(?P<minutes>[0-9]{2}))?(?::?(?P<seconds>[0-9]{2}))?")
+
+
+# The form exporters write (naive UTC, ISO-8601 with optional fraction and Z), read without the general parse.
+_COMMON_TIMESTAMP = re.compile(r"([0-9]{4})-([0-9][0-9])-([0-9][0-9])T([0-9][0-9]):([0-9][0-9]):([0-9][0-9])(?:\.([0-9]{1,6}))?Z?")
+
+
+@lru_cache(maxsize=4096)
+def _epoch_day(year: int, month: int, day: int) -> int | None:
+    try:
+        return date(year, month, day).toordinal() - _EPOCH_ORDINAL
+    except ValueError:
+        return None
 
 
 def timestamp_micros(s: str | None) -> int | None:
     """try_to_timestamp(s) in a UTC session: microseconds since the epoch, None when unparsable."""
     if s is None:
         return None
+    common = _COMMON_TIMESTAMP.fullmatch(s)
+    if common:
+        year, month, day, hour, minute, second, fraction = common.groups()
+        days = _epoch_day(int(year), int(month), int(day))
+        if days is not None and int(hour) < 24 and int(minute) < 60 and int(second) < 60:
+            seconds = ((days * 24 + int(hour)) * 60 + int(minute)) * 60 + int(second)
+            return seconds * MICROS_PER_SECOND + int((fraction or "").ljust(6, "0"))
     trimmed = _trim(s)
     found = _TIMESTAMP.fullmatch(trimmed)
     if found is None:
