@@ -32,7 +32,7 @@ from jobs.runtime import StageResult, log, main_for
 from jobs.settings import Settings
 from schemas.bronze import QUARANTINE, RAW_RECORD
 from schemas.trajectory import DUPLICATE_ID, LINEAGE_FIELDS, NORMALIZE_LOG, STEP_KINDS, TRACE_KEYS, TRAJECTORY
-from transforms.adapters.base import INGEST_RUN_ID, REJECT_DETAIL, REJECT_REASON, SOURCE_FORMAT, Adapter
+from transforms.adapters.base import INGEST_RUN_ID, RECORDS_KEY, REJECT_DETAIL, REJECT_REASON, SOURCE_FORMAT, Adapter
 from transforms.adapters.registry import adapters
 from transforms.completeness import with_completeness
 from transforms.format_detection import detect_format, to_candidates
@@ -44,7 +44,6 @@ UNKNOWN_FORMAT = "unknown_format"
 INVALID_STEP_KIND = "invalid_step_kind"
 DUPLICATE_IN_BATCH = "duplicate_in_batch"
 ALREADY_IN_SILVER = "already_in_silver"
-RECORDS_KEY = "records"  # metadata.extra: how many bronze records a grouped candidate consumed
 TRACE_KEYS_TABLE = "silver.trace_keys"
 
 # What the batch does with each accepted candidate (ACTION column of merge_actions).

@@ -7,9 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-from chispa import assert_df_equality
-from pyspark.sql import functions as F
-from pyspark.sql.types import StructField, StructType, VariantType
 
 from benchmarks.synthetic.formats import langfuse as renderer
 from tests.trace_roundtrip import (
@@ -23,10 +20,9 @@ from tests.trace_roundtrip import (
     sample_trajectory,
     step_times,
 )
-from transforms.adapters import chat_messages, langfuse
+from transforms.adapters import langfuse
 from transforms.adapters import variant_values as vv
-from transforms.adapters.base import MISSING_TRAJECTORY_ID, NO_CONTENT, WRONG_TYPE
-from transforms.adapters.trace_assembly import MESSAGE, RECORDS_KEY
+from transforms.adapters.base import MISSING_TRAJECTORY_ID, NO_CONTENT, RECORDS_KEY, WRONG_TYPE
 
 FORMATS = Path(__file__).parent / "fixtures" / "formats"
 OWN = FORMATS / langfuse.NAME
@@ -121,28 +117,6 @@ def test_nested_observations_read_back_as_from_json_reads_them():
     assert [vv.json_double(v) for v in (2, 1.5, "Infinity", "1.5", True, None)] == [2.0, 1.5, float("inf"), None, None, None]
     assert [vv.round_half_up(x) for x in (2.5, -2.5, 284.99999999999997, 12.0)] == [3.0, -3.0, 285.0, 12.0]
 
-
-def test_message_shapes_normalise_to_one_struct(spark):
-    shapes = [
-        {"role": "assistant", "content": None, "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{\"a\": 1}"}}]},
-        {"type": "ai", "content": [{"type": "thinking", "thinking": "hm"}, {"type": "text", "text": "ok"}], "tool_calls": [{"name": "g", "args": {"b": 2}, "id": "c2"}]},
-        {"role": "tool", "tool_call_id": "c1", "content": "boom", "status": "error"},
-        "plain prompt",
-    ]
-    parsed = spark.createDataFrame([(json.dumps({"m": s}),) for s in shapes], "raw string").select(
-        F.from_json("raw", StructType([StructField("m", VariantType())]))["m"].alias("m")
-    )
-    actual = parsed.select(chat_messages.normalize_message(F.col("m")).alias("message"))
-    expected = spark.createDataFrame(
-        [
-            (("assistant", None, None, [("c1", "f", '{"a": 1}')], None, False),),
-            (("assistant", "ok", "hm", [("c2", "g", '{"b":2}')], None, False),),
-            (("tool", "boom", None, None, "c1", True),),
-            (("user", "plain prompt", None, None, None, False),),
-        ],
-        StructType([StructField("message", MESSAGE)]),
-    )
-    assert_df_equality(actual, expected, ignore_nullable=True)
 
 
 def test_round_trip_through_the_renderer(all_candidates):

@@ -7,9 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-from chispa import assert_df_equality
-from pyspark.sql import functions as F
-from pyspark.sql.types import ArrayType, StructField, StructType, VariantType
 
 from benchmarks.synthetic.formats import langsmith as renderer
 from tests.trace_roundtrip import (
@@ -23,9 +20,8 @@ from tests.trace_roundtrip import (
     sample_trajectory,
     step_times,
 )
-from transforms.adapters import chat_messages, langsmith
-from transforms.adapters.base import NO_CONTENT, WRONG_TYPE
-from transforms.adapters.trace_assembly import MESSAGE, RECORDS_KEY
+from transforms.adapters import langsmith
+from transforms.adapters.base import NO_CONTENT, RECORDS_KEY, WRONG_TYPE
 
 FORMATS = Path(__file__).parent / "fixtures" / "formats"
 OWN = FORMATS / langsmith.NAME
@@ -120,31 +116,6 @@ def test_rejects_have_their_reasons_and_every_line_is_accounted_for(candidates):
     counted = sum(int(c["metadata"]["extra"][RECORDS_KEY]) for c in candidates)  # what normalize sums
     assert counted == sum(len(fixture_lines(p)) for p in OWN.glob("*.jsonl")) == 8
 
-
-def test_langchain_batch_of_serialized_messages(spark):
-    def lc(cls, **kw):
-        return {"lc": 1, "type": "constructor", "id": ["langchain", "schema", "messages", cls], "kwargs": kw}
-
-    inputs = {"messages": [[
-        lc("SystemMessage", content="be brief", type="system"),
-        lc("HumanMessage", content="hi", type="human"),
-        lc("AIMessage", content="", tool_calls=[{"name": "f", "args": {"x": 1}, "id": "c1", "type": "tool_call"}], type="ai"),
-        lc("ToolMessage", content="failed", tool_call_id="c1", status="error", type="tool"),
-    ]]}
-    parsed = spark.createDataFrame([(json.dumps({"inputs": inputs}),)], "raw string").select(
-        F.from_json("raw", StructType([StructField("inputs", VariantType())]))["inputs"].alias("inputs")
-    )
-    actual = parsed.select(chat_messages.message_array(F.col("inputs")).alias("messages"))
-    expected = spark.createDataFrame(
-        [([
-            ("system", "be brief", None, None, None, False),
-            ("user", "hi", None, None, None, False),
-            ("assistant", "", None, [("c1", "f", '{"x":1}')], None, False),
-            ("tool", "failed", None, None, "c1", True),
-        ],)],
-        StructType([StructField("messages", ArrayType(MESSAGE))]),
-    )
-    assert_df_equality(actual, expected, ignore_nullable=True)
 
 
 def test_round_trip_through_the_renderer(all_candidates):

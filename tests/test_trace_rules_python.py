@@ -1,5 +1,5 @@
-"""The Python twins of the Spark trace helpers: VARIANT reading rules (values as Spark gives them)
-and message shapes (the LangChain batch the Spark chat_messages test reads, read the same way)."""
+"""The Python trace helpers: VARIANT reading rules (values as Spark gives them) and message
+shapes (the shapes the Spark adapters normalised, normalised the same way)."""
 
 from __future__ import annotations
 
@@ -79,3 +79,20 @@ def test_an_answer_that_is_a_json_null_message_keeps_no_text():
     """{message: null} wins the coalesce over the generation's text, as a variant null does in Spark."""
     assert ms.output_message(vv.loads('{"generations": [[{"text": "hi", "message": null}]]}'))["content"] is None
     assert ms.output_message(vv.loads('{"generations": [[{"text": "hi"}]]}'))["content"] == "hi"
+
+
+def test_message_shapes_normalise_to_one_message():
+    """OpenAI, LangChain (with thinking blocks) and tool-result shapes, and a bare prompt: the
+    messages the Spark chat_messages test expected of the same shapes."""
+    shapes = [
+        '{"role": "assistant", "content": null, "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{\\"a\\": 1}"}}]}',
+        '{"type": "ai", "content": [{"type": "thinking", "thinking": "hm"}, {"type": "text", "text": "ok"}], "tool_calls": [{"name": "g", "args": {"b": 2}, "id": "c2"}]}',
+        '{"role": "tool", "tool_call_id": "c1", "content": "boom", "status": "error"}',
+        '"plain prompt"',
+    ]
+    assert [ms.normalize_message(vv.loads(s)) for s in shapes] == [
+        ms.message("assistant", None, tool_calls=[{"id": "c1", "name": "f", "arguments": '{"a": 1}'}], is_error=False),
+        ms.message("assistant", "ok", "hm", tool_calls=[{"id": "c2", "name": "g", "arguments": '{"b":2}'}], is_error=False),
+        ms.message("tool", "boom", tool_call_id="c1", is_error=True),
+        ms.message("user", "plain prompt", is_error=False),
+    ]

@@ -53,16 +53,16 @@ from pyspark.sql.types import (
 
 from transforms.adapters import message_shapes as ms
 from transforms.adapters import python_assembly
-from transforms.adapters import trace_assembly as ta
 from transforms.adapters import trace_rules as tr
 from transforms.adapters import variant_values as vv
 from transforms.adapters.base import (
     CORRUPT,
-    INGEST_RUN_ID,
     INGESTED_AT,
+    INGEST_RUN_ID,
     MISSING_TRAJECTORY_ID,
     NO_CONTENT,
     RECORD,
+    RECORDS_KEY,
     REJECT_DETAIL,
     REJECT_REASON,
     SOURCE_FORMAT,
@@ -72,6 +72,9 @@ from transforms.adapters.base import (
     Adapter,
     GroupKeys,
     no_keys,
+    nonblank,
+    record_key,
+    rejected_candidates,
     with_parsed,
 )
 
@@ -193,7 +196,7 @@ def _embedded(p: Column) -> Column:
 
 
 def _trace_key(p: Column) -> Column:
-    return F.when(_is_observation(p), ta.nonblank(p["traceId"])).otherwise(ta.nonblank(p["id"]))
+    return F.when(_is_observation(p), nonblank(p["traceId"])).otherwise(nonblank(p["id"]))
 
 
 def _nested(p: Column) -> Column:
@@ -222,7 +225,7 @@ def to_trajectories(records: DataFrame, how: str = python_assembly.SORTED_PARTIT
     is_observation = _is_observation(p)
     trace_key = _trace_key(p)
     corrupt = p[CORRUPT].isNotNull()
-    rejected = ta.rejected(
+    rejected = rejected_candidates(
         parsed.where(corrupt | trace_key.isNull()),
         NAME,
         [
@@ -234,7 +237,7 @@ def to_trajectories(records: DataFrame, how: str = python_assembly.SORTED_PARTIT
     )
     keyed = parsed.where(~corrupt & trace_key.isNotNull()).select(
         RECORD, SOURCE_URI, SOURCE_LINE, INGEST_RUN_ID, INGESTED_AT,
-        F.when(_nested(p), ta.record_key()).otherwise(trace_key).alias(_GROUP),
+        F.when(_nested(p), record_key()).otherwise(trace_key).alias(_GROUP),
         trace_key.alias(_TRACE_KEY),
         F.coalesce(is_observation, F.lit(False)).alias(_OBSERVATION),
     )
@@ -471,7 +474,7 @@ def _content(trace: dict, observations: list[_Observation], ops: list[tr.Operati
             "ended_at": ended,
             "extra": tr.extra_map(
                 custom,
-                {tr.RECORDS_KEY: records, EXTRA_OBSERVATIONS: len(observations), EXTRA_ENVIRONMENT: trace["environment"]},
+                {RECORDS_KEY: records, EXTRA_OBSERVATIONS: len(observations), EXTRA_ENVIRONMENT: trace["environment"]},
             ),
         },
     }

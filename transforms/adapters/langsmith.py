@@ -43,15 +43,15 @@ from pyspark.sql.types import ArrayType, StringType, StructField, StructType, Va
 
 from transforms.adapters import message_shapes as ms
 from transforms.adapters import python_assembly
-from transforms.adapters import trace_assembly as ta
 from transforms.adapters import trace_rules as tr
 from transforms.adapters import variant_values as vv
 from transforms.adapters.base import (
     CORRUPT,
-    INGEST_RUN_ID,
     INGESTED_AT,
+    INGEST_RUN_ID,
     NO_CONTENT,
     RECORD,
+    RECORDS_KEY,
     REJECT_DETAIL,
     REJECT_REASON,
     SOURCE_FORMAT,
@@ -61,6 +61,9 @@ from transforms.adapters.base import (
     Adapter,
     GroupKeys,
     no_keys,
+    nonblank,
+    record_key,
+    rejected_candidates,
     with_parsed,
 )
 
@@ -164,9 +167,9 @@ def detects(record: Column) -> Column:
 
 
 def _trace_key(run: Column) -> Column:
-    root_in_order = ta.nonblank(F.regexp_extract(F.coalesce(run["dotted_order"], F.lit("")), r"^[0-9]{8}T[0-9]+Z([^.]+)", 1))
-    own_id_if_root = F.when(ta.nonblank(run["parent_run_id"]).isNull(), ta.nonblank(run["id"]))
-    return F.coalesce(ta.nonblank(run["trace_id"]), root_in_order, own_id_if_root)
+    root_in_order = nonblank(F.regexp_extract(F.coalesce(run["dotted_order"], F.lit("")), r"^[0-9]{8}T[0-9]+Z([^.]+)", 1))
+    own_id_if_root = F.when(nonblank(run["parent_run_id"]).isNull(), nonblank(run["id"]))
+    return F.coalesce(nonblank(run["trace_id"]), root_in_order, own_id_if_root)
 
 
 def _nested(run: Column) -> Column:
@@ -195,8 +198,8 @@ def to_trajectories(records: DataFrame, how: str = python_assembly.SORTED_PARTIT
     parsed = with_parsed(records, _P, RUN_SHAPE)
     corrupt = p[CORRUPT].isNotNull()
     nested = _nested(p)
-    key = F.when(nested, F.coalesce(ta.nonblank(p["trace_id"]), ta.nonblank(p["id"]))).otherwise(_trace_key(p))
-    rejected = ta.rejected(
+    key = F.when(nested, F.coalesce(nonblank(p["trace_id"]), nonblank(p["id"]))).otherwise(_trace_key(p))
+    rejected = rejected_candidates(
         parsed.where(corrupt | key.isNull()),
         NAME,
         [(corrupt, WRONG_TYPE, WRONG_TYPE_DETAIL), (F.lit(True), MISSING_TRACE_ID, MISSING_TRACE_ID_DETAIL)],
@@ -204,7 +207,7 @@ def to_trajectories(records: DataFrame, how: str = python_assembly.SORTED_PARTIT
     )
     keyed = parsed.where(~corrupt & key.isNotNull()).select(
         *[c for c in _HANDED_TO_PYTHON if c not in (_GROUP, _TRACE_KEY, _NESTED)],
-        F.when(nested, ta.record_key()).otherwise(key).alias(_GROUP),
+        F.when(nested, record_key()).otherwise(key).alias(_GROUP),
         key.alias(_TRACE_KEY),
         nested.alias(_NESTED),
     )
@@ -446,7 +449,7 @@ def _content(root: dict, runs: list[_Run], ops: list[tr.Operation], trace_key: s
             "extra": tr.extra_map(
                 custom,
                 {
-                    tr.RECORDS_KEY: records,
+                    RECORDS_KEY: records,
                     EXTRA_RUNS: len(runs),
                     EXTRA_BEYOND_DEPTH: beyond if beyond > 0 else None,
                     EXTRA_PROJECT: root["session_id"],

@@ -1,8 +1,7 @@
 """Chat messages as tracing SDKs record them -> one message shape, in Python.
 
-The Python twin of chat_messages (the Spark version the Langfuse and OTel adapters still use):
-the same shapes, read by the same rules, so an adapter assembled in Python gives the candidates
-its Spark version gave. Values are json.loads values read through variant_values (ABSENT is a
+Read by the rules the trace adapters followed when they were Spark expressions, so a trace
+assembled again (late records) gives the content, and content hash, silver already holds. Values are json.loads values read through variant_values (ABSENT is a
 missing path, None a JSON null). Shapes understood:
 
 - OpenAI chat messages: {role, content, tool_calls: [{id, type, function: {name, arguments}}],
@@ -15,9 +14,8 @@ missing path, None a JSON null). Shapes understood:
 - retrieved documents: LangChain Documents ({page_content, metadata}, plain or serialized) or
   {id, content, score, source}, listed or under `documents`.
 
-A message is a dict with the fields of trace_assembly.MESSAGE (role, content, reasoning,
-tool_calls, tool_call_id, is_error); a requested call one with those of TOOL_REQUEST (id, name,
-arguments); documents and tool definitions have the fields of CONTEXT_DOC and TOOL_SPEC.
+A message is a dict (role, content, reasoning, tool_calls, tool_call_id, is_error); a requested
+call one with id, name and arguments (JSON text); documents and tool definitions have the fields of CONTEXT_DOC and TOOL_SPEC.
 """
 
 from __future__ import annotations

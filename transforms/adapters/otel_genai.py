@@ -49,15 +49,15 @@ from pyspark.sql.types import ArrayType, DoubleType, StringType, StructField, St
 
 from transforms.adapters import message_shapes as ms
 from transforms.adapters import python_assembly
-from transforms.adapters import trace_assembly as ta
 from transforms.adapters import trace_rules as tr
 from transforms.adapters import variant_values as vv
 from transforms.adapters.base import (
     CORRUPT,
-    INGEST_RUN_ID,
     INGESTED_AT,
+    INGEST_RUN_ID,
     NO_CONTENT,
     RECORD,
+    RECORDS_KEY,
     REJECT_DETAIL,
     REJECT_REASON,
     SOURCE_FORMAT,
@@ -66,6 +66,8 @@ from transforms.adapters.base import (
     WRONG_TYPE,
     Adapter,
     GroupKeys,
+    nonblank,
+    rejected_candidates,
     with_parsed,
 )
 
@@ -145,7 +147,7 @@ MAX_MICROS = 253402300799999999
 NANOS_PER_MICRO = 1000
 
 # metadata.extra keys this adapter sets.
-EXTRA_RECORDS = tr.RECORDS_KEY
+EXTRA_RECORDS = RECORDS_KEY
 EXTRA_SPANS = "spans"
 EXTRA_TRACE_ID = "trace_id"
 
@@ -238,7 +240,7 @@ def attribute_map(attributes: Column) -> Column:
 
 
 def _trace_id(span: Column) -> Column:
-    return ta.nonblank(F.lower(F.trim(span["traceId"])))
+    return nonblank(F.lower(F.trim(span["traceId"])))
 
 
 def _span_trace_ids(request: Column) -> Column:
@@ -284,7 +286,7 @@ def to_trajectories(records: DataFrame, how: str = python_assembly.SORTED_PARTIT
     corrupt = p[CORRUPT].isNotNull()
     no_spans = F.size(ids) == 0
     owner = F.array_min(ids)  # the smallest trace id: the trajectory that counts the record
-    record_rejects = ta.rejected(
+    record_rejects = rejected_candidates(
         parsed.where(corrupt | no_spans | owner.isNull()),
         NAME,
         [
@@ -296,7 +298,7 @@ def to_trajectories(records: DataFrame, how: str = python_assembly.SORTED_PARTIT
     )
     usable = parsed.where(~corrupt & ~no_spans & owner.isNotNull())
     span_ids = usable.select(SOURCE_URI, SOURCE_LINE, INGEST_RUN_ID, INGESTED_AT, F.posexplode(ids).alias(_POS, _TRACE))
-    orphan_spans = ta.rejected(
+    orphan_spans = rejected_candidates(
         span_ids.where(F.col(_TRACE).isNull()),
         NAME,
         [(F.lit(True), MISSING_TRACE_ID, F.format_string(ORPHAN_SPAN_DETAIL, F.col(_POS) + 1))],

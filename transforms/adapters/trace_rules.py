@@ -1,9 +1,9 @@
 """One canonical trajectory from the operations of one trace, in Python.
 
-The Python twin of trace_assembly's step rules (which the Spark Langfuse and OTel adapters still
-use): an adapter that assembles its traces in Python maps its records to Operation objects and
-these rules turn the time-ordered operations into canonical steps and trace-level values, by
-the rules of trace_assembly's docstring:
+Tracing formats (OpenTelemetry GenAI, Langfuse, LangSmith) log an agent run as many timed
+operations: model calls, tool executions, retrievals. Each trace adapter maps its records to
+Operation objects; the rules that turn the time-ordered operations into canonical steps and
+trace-level values live here once, so the three formats agree on them:
 
 - a model call becomes an `llm` step (its answer text, with any reasoning), or a `reasoning`
   step when it produced reasoning but no text; the tool calls it requested that no tool
@@ -45,14 +45,12 @@ STEP_RETRIEVAL = "retrieval"
 
 EPOCH = 0
 
-# metadata.extra key: how many bronze records a candidate accounts for (read by normalize).
-RECORDS_KEY = "records"
 NO_CONTENT_DETAIL = "the trace has no input, model call, tool call or output"
 
 
 @dataclass(slots=True)
 class Operation:
-    """One timed operation of a trace (trace_assembly.OPERATION)."""
+    """One timed operation of a trace."""
 
     kind: str
     at: int  # start (the sort key); the end, else the epoch, when the start is unknown
@@ -73,7 +71,7 @@ class Operation:
 
 
 def operation(kind: str, at: int | None, ended: int | None = None, order: str | None = None, **parts) -> Operation:
-    """An Operation whose start falls back to its end, then the epoch (trace_assembly.operation)."""
+    """An Operation whose start falls back to its end, then the epoch."""
     return Operation(kind, first(at, ended, EPOCH), ended, first(order, ""), **parts)
 
 
@@ -94,8 +92,8 @@ def sort_operations(ops: list[Operation]) -> list[Operation]:
 
 def root_first(items: list, is_root, at, tie_break) -> list:
     """Items whose is_root(item) is true first, then by at(item), then by tie_break(item): the
-    order in which trace-level values (identity, agent, totals) are looked up. The comparator of
-    trace_assembly.root_first, which skips the start when either is unknown (None)."""
+    order in which trace-level values (identity, agent, totals) are looked up. The start is
+    skipped when either is unknown (None), as the Spark comparator did."""
 
     def compare(left, right) -> int:
         left_root, right_root = is_root(left), is_root(right)
