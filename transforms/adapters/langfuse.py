@@ -217,7 +217,7 @@ def _keys_of(p: Column) -> Column:
 _HANDED_TO_PYTHON = [RECORD, SOURCE_URI, SOURCE_LINE, INGEST_RUN_ID, INGESTED_AT, _GROUP, _TRACE_KEY, _OBSERVATION]
 
 
-def to_trajectories(records: DataFrame, how: str = python_assembly.SORTED_PARTITIONS) -> DataFrame:
+def to_trajectories(records: DataFrame) -> DataFrame:
     """Rejects of lines that do not parse or name no trace (in Spark), then one candidate per
     trace (or nested trace record) assembled in Python."""
     p = F.col(_P)
@@ -241,7 +241,7 @@ def to_trajectories(records: DataFrame, how: str = python_assembly.SORTED_PARTIT
         trace_key.alias(_TRACE_KEY),
         F.coalesce(is_observation, F.lit(False)).alias(_OBSERVATION),
     )
-    candidates = python_assembly.assemble(keyed, _GROUP, _HANDED_TO_PYTHON, _assemble_trace, how)
+    candidates = python_assembly.assemble(keyed, _GROUP, _HANDED_TO_PYTHON, _assemble_trace)
     return rejected.unionByName(candidates)
 
 

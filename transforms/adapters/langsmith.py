@@ -35,7 +35,6 @@ fields, other keys (but LangSmith's own ls_* ones) go to metadata.extra.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cmp_to_key
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -191,7 +190,7 @@ def _keys_of(run: Column) -> Column:
 _HANDED_TO_PYTHON = [RECORD, SOURCE_URI, SOURCE_LINE, INGEST_RUN_ID, INGESTED_AT, _GROUP, _TRACE_KEY, _NESTED]
 
 
-def to_trajectories(records: DataFrame, how: str = python_assembly.SORTED_PARTITIONS) -> DataFrame:
+def to_trajectories(records: DataFrame) -> DataFrame:
     """Rejects of records that are not runs or name no trace (in Spark), then one candidate per
     trace (or nested export) assembled in Python."""
     p = F.col(_P)
@@ -211,7 +210,7 @@ def to_trajectories(records: DataFrame, how: str = python_assembly.SORTED_PARTIT
         key.alias(_TRACE_KEY),
         nested.alias(_NESTED),
     )
-    candidates = python_assembly.assemble(keyed, _GROUP, _HANDED_TO_PYTHON, _assemble_trace, how)
+    candidates = python_assembly.assemble(keyed, _GROUP, _HANDED_TO_PYTHON, _assemble_trace)
     return rejected.unionByName(candidates)
 
 
@@ -286,7 +285,7 @@ def _assemble_trace(rows: list[dict]) -> list[dict]:
         runs += [_read_run(raw, _seen(row), pos == 0 and row[_NESTED]) for pos, raw in enumerate(tree)]
     runs = tr.unique_by(runs, key=lambda r: r.id, newest=lambda r: r.seen)
     ops = tr.sort_operations([r.op for r in runs])
-    root = sorted(runs, key=cmp_to_key(_root_first))[0]
+    root = tr.root_first(runs, lambda r: r.is_root, lambda r: r.at, lambda r: r.order)[0]
     first_record = min(rows, key=_lineage)
     candidate = _content(root.fields, runs, ops, rows[0][_TRACE_KEY], len(rows), beyond)
     candidate.update(
@@ -303,15 +302,6 @@ def _assemble_trace(rows: list[dict]) -> list[dict]:
     candidate[REJECT_DETAIL] = tr.NO_CONTENT_DETAIL if empty else None
     return [candidate]
 
-
-def _root_first(left: _Run, right: _Run) -> int:
-    """Roots first, then by start, then by dotted order (trace_assembly.root_first's comparator,
-    which skips the start when either is unknown)."""
-    if left.is_root != right.is_root:
-        return -1 if left.is_root else 1
-    if left.at is not None and right.at is not None and left.at != right.at:
-        return -1 if left.at < right.at else 1
-    return (left.order > right.order) - (left.order < right.order)
 
 
 def _lower(text: str | None) -> str | None:

@@ -278,7 +278,7 @@ def _keys_of(request: Column) -> Column:
 _HANDED_TO_PYTHON = [RECORD, SOURCE_URI, SOURCE_LINE, INGEST_RUN_ID, INGESTED_AT, _TRACE, _IDS, _OWNER]
 
 
-def to_trajectories(records: DataFrame, how: str = python_assembly.SORTED_PARTITIONS) -> DataFrame:
+def to_trajectories(records: DataFrame) -> DataFrame:
     """Rejects of requests that give no trace and of spans without trace id (in Spark), then one
     candidate per trace, assembled in Python from every request holding its spans."""
     p, ids = F.col(_P), F.col(_IDS)
@@ -307,7 +307,7 @@ def to_trajectories(records: DataFrame, how: str = python_assembly.SORTED_PARTIT
     keyed = usable.select(
         *[c for c in _HANDED_TO_PYTHON if c not in (_TRACE, _OWNER)], owner.alias(_OWNER), F.explode(_distinct_ids(ids)).alias(_TRACE)
     )
-    traces = python_assembly.assemble(keyed, _TRACE, _HANDED_TO_PYTHON, _assemble_trace, how)
+    traces = python_assembly.assemble(keyed, _TRACE, _HANDED_TO_PYTHON, _assemble_trace)
     return record_rejects.unionByName(orphan_spans).unionByName(traces)
 
 
