@@ -37,6 +37,7 @@ CORRUPT = "_corrupt_record"
 MISSING_TRAJECTORY_ID = "missing_trajectory_id"
 WRONG_TYPE = "wrong_type"  # a field of the wrong JSON type for its format
 NO_CONTENT = "no_content"  # neither input, steps nor output
+ASSEMBLY_FAILED = "assembly_failed"  # assembling the trace raised (a shape no rule foresaw)
 
 # metadata.extra key: how many bronze records a candidate accounts for (normalize sums it).
 RECORDS_KEY = "records"

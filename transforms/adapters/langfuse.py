@@ -60,12 +60,8 @@ from transforms.adapters.base import (
     INGESTED_AT,
     INGEST_RUN_ID,
     MISSING_TRAJECTORY_ID,
-    NO_CONTENT,
     RECORD,
     RECORDS_KEY,
-    REJECT_DETAIL,
-    REJECT_REASON,
-    SOURCE_FORMAT,
     SOURCE_LINE,
     SOURCE_URI,
     WRONG_TYPE,
@@ -241,7 +237,7 @@ def to_trajectories(records: DataFrame) -> DataFrame:
         trace_key.alias(_TRACE_KEY),
         F.coalesce(is_observation, F.lit(False)).alias(_OBSERVATION),
     )
-    candidates = python_assembly.assemble(keyed, _GROUP, _HANDED_TO_PYTHON, _assemble_trace)
+    candidates = python_assembly.assemble(keyed, _GROUP, _HANDED_TO_PYTHON, _assemble_trace, NAME)
     return rejected.unionByName(candidates)
 
 
@@ -291,13 +287,6 @@ class _Observation:
     op: tr.Operation
 
 
-def _seen(row: dict) -> tuple:
-    return (row[INGESTED_AT], row[SOURCE_URI], row[SOURCE_LINE])
-
-
-def _lineage(row: dict) -> tuple:
-    return (row[INGESTED_AT], row[SOURCE_URI], row[SOURCE_LINE], row[INGEST_RUN_ID])
-
 
 def _upper(text: str | None) -> str | None:
     return None if text is None else text.upper()
@@ -320,9 +309,9 @@ def _embedded_observations(record) -> list:
 def _assemble_trace(rows: list[dict]) -> list[dict]:
     trace = _NO_TRACE
     observations: list[_Observation] = []
-    for row in sorted(rows, key=_seen):
+    for row in sorted(rows, key=python_assembly.seen):
         record = vv.loads(row[RECORD])
-        seen = _seen(row)
+        seen = python_assembly.seen(row)
         if row[_OBSERVATION]:
             observations.append(_read_observation(record, seen))
         else:
@@ -330,21 +319,7 @@ def _assemble_trace(rows: list[dict]) -> list[dict]:
         observations += [_read_observation(raw, seen) for raw in _embedded_observations(record)]
     observations = tr.unique_by(observations, key=lambda o: o.id, newest=lambda o: o.seen)
     ops = tr.sort_operations([o.op for o in observations])
-    first_record = min(rows, key=_lineage)
-    candidate = _content(trace, observations, ops, rows[0][_TRACE_KEY], len(rows))
-    candidate.update(
-        {
-            SOURCE_FORMAT: NAME,
-            SOURCE_URI: first_record[SOURCE_URI],
-            SOURCE_LINE: first_record[SOURCE_LINE],
-            INGEST_RUN_ID: first_record[INGEST_RUN_ID],
-            INGESTED_AT: first_record[INGESTED_AT],
-        }
-    )
-    empty = tr.no_content(candidate["input"], candidate["steps"], candidate["final_output"])
-    candidate[REJECT_REASON] = NO_CONTENT if empty else None
-    candidate[REJECT_DETAIL] = tr.NO_CONTENT_DETAIL if empty else None
-    return [candidate]
+    return [python_assembly.finished(_content(trace, observations, ops, rows[0][_TRACE_KEY], len(rows)), NAME, rows)]
 
 
 def _read_observation(raw, seen: tuple) -> _Observation:

@@ -48,12 +48,8 @@ from transforms.adapters.base import (
     CORRUPT,
     INGESTED_AT,
     INGEST_RUN_ID,
-    NO_CONTENT,
     RECORD,
     RECORDS_KEY,
-    REJECT_DETAIL,
-    REJECT_REASON,
-    SOURCE_FORMAT,
     SOURCE_LINE,
     SOURCE_URI,
     WRONG_TYPE,
@@ -210,7 +206,7 @@ def to_trajectories(records: DataFrame) -> DataFrame:
         key.alias(_TRACE_KEY),
         nested.alias(_NESTED),
     )
-    candidates = python_assembly.assemble(keyed, _GROUP, _HANDED_TO_PYTHON, _assemble_trace)
+    candidates = python_assembly.assemble(keyed, _GROUP, _HANDED_TO_PYTHON, _assemble_trace, NAME)
     return rejected.unionByName(candidates)
 
 
@@ -230,13 +226,6 @@ class _Run:
     def id(self) -> str | None:
         return self.fields["id"]
 
-
-def _seen(row: dict) -> tuple:
-    return (row[INGESTED_AT], row[SOURCE_URI], row[SOURCE_LINE])
-
-
-def _lineage(row: dict) -> tuple:
-    return (row[INGESTED_AT], row[SOURCE_URI], row[SOURCE_LINE], row[INGEST_RUN_ID])
 
 
 def _children(run) -> list:
@@ -279,28 +268,14 @@ def _read_run(raw, seen: tuple, root_of_export: bool) -> _Run:
 def _assemble_trace(rows: list[dict]) -> list[dict]:
     runs: list[_Run] = []
     beyond = 0
-    for row in sorted(rows, key=_seen):
+    for row in sorted(rows, key=python_assembly.seen):
         tree, below = _runs_of(vv.loads(row[RECORD]))
         beyond += below
-        runs += [_read_run(raw, _seen(row), pos == 0 and row[_NESTED]) for pos, raw in enumerate(tree)]
+        runs += [_read_run(raw, python_assembly.seen(row), pos == 0 and row[_NESTED]) for pos, raw in enumerate(tree)]
     runs = tr.unique_by(runs, key=lambda r: r.id, newest=lambda r: r.seen)
     ops = tr.sort_operations([r.op for r in runs])
     root = tr.root_first(runs, lambda r: r.is_root, lambda r: r.at, lambda r: r.order)[0]
-    first_record = min(rows, key=_lineage)
-    candidate = _content(root.fields, runs, ops, rows[0][_TRACE_KEY], len(rows), beyond)
-    candidate.update(
-        {
-            SOURCE_FORMAT: NAME,
-            SOURCE_URI: first_record[SOURCE_URI],
-            SOURCE_LINE: first_record[SOURCE_LINE],
-            INGEST_RUN_ID: first_record[INGEST_RUN_ID],
-            INGESTED_AT: first_record[INGESTED_AT],
-        }
-    )
-    empty = tr.no_content(candidate["input"], candidate["steps"], candidate["final_output"])
-    candidate[REJECT_REASON] = NO_CONTENT if empty else None
-    candidate[REJECT_DETAIL] = tr.NO_CONTENT_DETAIL if empty else None
-    return [candidate]
+    return [python_assembly.finished(_content(root.fields, runs, ops, rows[0][_TRACE_KEY], len(rows), beyond), NAME, rows)]
 
 
 

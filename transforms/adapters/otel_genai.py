@@ -55,12 +55,8 @@ from transforms.adapters.base import (
     CORRUPT,
     INGESTED_AT,
     INGEST_RUN_ID,
-    NO_CONTENT,
     RECORD,
     RECORDS_KEY,
-    REJECT_DETAIL,
-    REJECT_REASON,
-    SOURCE_FORMAT,
     SOURCE_LINE,
     SOURCE_URI,
     WRONG_TYPE,
@@ -307,7 +303,7 @@ def to_trajectories(records: DataFrame) -> DataFrame:
     keyed = usable.select(
         *[c for c in _HANDED_TO_PYTHON if c not in (_TRACE, _OWNER)], owner.alias(_OWNER), F.explode(_distinct_ids(ids)).alias(_TRACE)
     )
-    traces = python_assembly.assemble(keyed, _TRACE, _HANDED_TO_PYTHON, _assemble_trace)
+    traces = python_assembly.assemble(keyed, _TRACE, _HANDED_TO_PYTHON, _assemble_trace, NAME, owns=_owns)
     return record_rejects.unionByName(orphan_spans).unionByName(traces)
 
 
@@ -337,13 +333,6 @@ class _Span:
     is_error: bool
     op: tr.Operation
 
-
-def _seen(row: dict) -> tuple:
-    return (row[INGESTED_AT], row[SOURCE_URI], row[SOURCE_LINE])
-
-
-def _lineage(row: dict) -> tuple:
-    return (row[INGESTED_AT], row[SOURCE_URI], row[SOURCE_LINE], row[INGEST_RUN_ID])
 
 
 def _list_at(value, *path) -> list:
@@ -523,32 +512,23 @@ def _read_span(span, resource, seen: tuple) -> _Span:
     )
 
 
+def _owns(row: dict) -> bool:
+    """Whether the trace a row was handed to counts its request (the smallest trace id does)."""
+    return row[_OWNER] == row[_TRACE]
+
+
 def _assemble_trace(rows: list[dict]) -> list[dict]:
     trace_id = rows[0][_TRACE]
     spans: list[_Span] = []
-    for row in sorted(rows, key=_seen):
+    for row in sorted(rows, key=python_assembly.seen):
         # Plain json.loads: every field is read as from_json reads it (Jackson's text), not as VARIANT.
         listed = _spans_of(json.loads(row[RECORD]))
         assert len(listed) == len(row[_IDS]), "Python and Spark disagree on a request's spans"
-        spans += [_read_span(span, resource, _seen(row)) for (span, resource), key in zip(listed, row[_IDS]) if key == trace_id]
+        spans += [_read_span(span, resource, python_assembly.seen(row)) for (span, resource), key in zip(listed, row[_IDS]) if key == trace_id]
     spans = tr.unique_by(spans, key=lambda s: s.span_id, newest=lambda s: s.seen)
     by_rank = tr.root_first(spans, lambda s: s.is_root, lambda s: s.at, lambda s: s.span_id)
-    owned = {(r[INGEST_RUN_ID], r[SOURCE_URI], r[SOURCE_LINE]) for r in rows if r[_OWNER] == trace_id}
-    first_record = min(rows, key=_lineage)
-    candidate = _content(trace_id, by_rank, tr.sort_operations([s.op for s in spans]), len(owned))
-    candidate.update(
-        {
-            SOURCE_FORMAT: NAME,
-            SOURCE_URI: first_record[SOURCE_URI],
-            SOURCE_LINE: first_record[SOURCE_LINE],
-            INGEST_RUN_ID: first_record[INGEST_RUN_ID],
-            INGESTED_AT: first_record[INGESTED_AT],
-        }
-    )
-    empty = tr.no_content(candidate["input"], candidate["steps"], candidate["final_output"])
-    candidate[REJECT_REASON] = NO_CONTENT if empty else None
-    candidate[REJECT_DETAIL] = tr.NO_CONTENT_DETAIL if empty else None
-    return [candidate]
+    owned = {(r[INGEST_RUN_ID], r[SOURCE_URI], r[SOURCE_LINE]) for r in rows if _owns(r)}
+    return [python_assembly.finished(_content(trace_id, by_rank, tr.sort_operations([s.op for s in spans]), len(owned)), NAME, rows)]
 
 
 def _first_values(by_rank: list[_Span]) -> dict:

@@ -21,12 +21,32 @@ import pyarrow as pa
 from pyspark.sql import DataFrame
 from pyspark.sql.pandas.types import to_arrow_schema
 
-from transforms.adapters.base import CANDIDATE
+from transforms.adapters import trace_rules as tr
+from transforms.adapters.base import (
+    ASSEMBLY_FAILED,
+    CANDIDATE,
+    INGEST_RUN_ID,
+    INGESTED_AT,
+    NO_CONTENT,
+    RECORDS_KEY,
+    REJECT_DETAIL,
+    REJECT_REASON,
+    SOURCE_FORMAT,
+    SOURCE_LINE,
+    SOURCE_URI,
+)
 
 # Candidate rows per Arrow batch handed back to Spark.
 OUTPUT_BATCH_ROWS = 512
+# Longest error text kept in an assembly_failed reject's detail.
+FAILURE_DETAIL_CHARS = 500
 
 AssembleGroup = Callable[[list[dict]], list[dict]]
+Owns = Callable[[dict], bool]
+
+
+def _always(row: dict) -> bool:
+    return True
 
 
 @cache
@@ -51,31 +71,81 @@ def _batch(candidates: list[dict]) -> pa.RecordBatch:
     return pa.RecordBatch.from_pylist(candidates, schema=candidate_arrow_schema())
 
 
-def assemble(keyed: DataFrame, key: str, columns: list[str], assemble_group: AssembleGroup) -> DataFrame:
+def assemble(keyed: DataFrame, key: str, columns: list[str], assemble_group: AssembleGroup, source_format: str, owns: Owns = _always) -> DataFrame:
     """CANDIDATE rows from assemble_group(rows of one key), for every key of `keyed`.
 
     `columns` are the columns handed to Python (timestamps arrive as epoch microseconds); `key`
-    must be one of them.
+    and the lineage columns must be among them. A group whose assembly raises gives an
+    `assembly_failed` reject (with the error) for each record it counts (`owns`: a record held by
+    several groups is counted by one), so a shape nobody foresaw costs its trace, not the job,
+    and its records reach quarantine.
     """
     chosen = keyed.select(*columns)
-    return chosen.repartition(key).sortWithinPartitions(key).mapInArrow(_per_partition(key, assemble_group), CANDIDATE)
+    assemble_partition = _per_partition(key, assemble_group, source_format, owns)
+    return chosen.repartition(key).sortWithinPartitions(key).mapInArrow(assemble_partition, CANDIDATE)
 
 
-def _per_partition(key: str, assemble_group: AssembleGroup):
+def seen(row: dict) -> tuple:
+    """Where a record stands in ingestion order (later is greater): the latest export of a run,
+    span or observation wins."""
+    return (row[INGESTED_AT], row[SOURCE_URI], row[SOURCE_LINE])
+
+
+def _lineage(row: dict, source_format: str) -> dict:
+    return {
+        SOURCE_FORMAT: source_format,
+        SOURCE_URI: row[SOURCE_URI],
+        SOURCE_LINE: row[SOURCE_LINE],
+        INGEST_RUN_ID: row[INGEST_RUN_ID],
+        INGESTED_AT: row[INGESTED_AT],
+    }
+
+
+def finished(content: dict, source_format: str, rows: list[dict]) -> dict:
+    """A trace's candidate: its content fields, the lineage of its earliest-ingested record, and a
+    `no_content` reject when it has neither input, steps nor output."""
+    first = min(rows, key=lambda r: (*seen(r), r[INGEST_RUN_ID]))
+    empty = tr.no_content(content["input"], content["steps"], content["final_output"])
+    return {
+        **content,
+        **_lineage(first, source_format),
+        REJECT_REASON: NO_CONTENT if empty else None,
+        REJECT_DETAIL: tr.NO_CONTENT_DETAIL if empty else None,
+    }
+
+
+def _failed(row: dict, trace: str, source_format: str, detail: str) -> dict:
+    """An assembly_failed reject for one record of a group whose assembly raised; its
+    trajectory_id (never null in CANDIDATE) is the key of the trace it was to become."""
+    content = {field.name: None for field in CANDIDATE.fields}
+    content["trajectory_id"] = trace
+    content["metadata"] = {"extra": [(RECORDS_KEY, "1")]}
+    return {**content, **_lineage(row, source_format), REJECT_REASON: ASSEMBLY_FAILED, REJECT_DETAIL: detail}
+
+
+def _assembled(group: list[dict], key: str, assemble_group: AssembleGroup, source_format: str, owns: Owns) -> list[dict]:
+    try:
+        return assemble_group(group)
+    except Exception as error:  # any error: reported per record, the other traces go on
+        detail = f"{type(error).__name__}: {error}"[:FAILURE_DETAIL_CHARS]
+        return [_failed(row, str(row[key]), source_format, detail) for row in group if owns(row)]
+
+
+def _per_partition(key: str, assemble_group: AssembleGroup, source_format: str, owns: Owns):
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         out: list[dict] = []
         group: list[dict] = []
         for batch in batches:
             for row in _rows(batch):
                 if group and row[key] != group[0][key]:
-                    out += assemble_group(group)
+                    out += _assembled(group, key, assemble_group, source_format, owns)
                     group = []
                 group.append(row)
             if len(out) >= OUTPUT_BATCH_ROWS:
                 yield _batch(out)
                 out = []
         if group:
-            out += assemble_group(group)
+            out += _assembled(group, key, assemble_group, source_format, owns)
         if out:
             yield _batch(out)
 
