@@ -1,7 +1,7 @@
 """Chat messages as tracing SDKs record them -> trace_assembly.MESSAGE, with variant accessors.
 
 Langfuse and LangSmith store a model call's input and output in whatever shape the traced
-client used, and one field can hold several JSON types, so the payloads are parsed as VARIANT
+client used (LangSmith is now read by the Python twin of this module, message_shapes), and one field can hold several JSON types, so the payloads are parsed as VARIANT
 and read with `try_variant_get` (no UDF). Shapes understood:
 
 - OpenAI chat messages: {role, content, tool_calls: [{id, type, function: {name, arguments}}],

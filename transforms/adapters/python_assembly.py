@@ -6,10 +6,11 @@ json.loads values are cheaper. An adapter keys its records in Spark (cheap, and 
 the keys anyway), then hands each key's records to a Python function that returns CANDIDATE
 rows as dicts (timestamps as epoch microseconds, maps as (key, value) pairs).
 
-Two ways to bring a key's records together (see benchmarks/README for what each costs):
-- SORTED_PARTITIONS: repartition by key, sort within partitions, mapInArrow over each partition,
-  cutting groups where the key changes (one Python call per partition);
-- GROUPED: groupBy(key).applyInArrow (one Python call per group).
+Two ways to bring a key's records together:
+- SORTED_PARTITIONS (the default): repartition by key, sort within partitions, mapInArrow over
+  each partition, cutting groups where the key changes (one Python call per partition);
+- GROUPED: groupBy(key).applyInArrow (one Python call per group). On the 10k benchmark lake's
+  LangSmith records it used about 1.7x the CPU of SORTED_PARTITIONS.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 Tracing formats (OpenTelemetry GenAI, Langfuse, LangSmith) log an agent run as many timed
 operations: model calls, tool executions, retrievals. Each adapter maps its own records to the
 format-neutral OPERATION struct below; the rules that turn a time-ordered array of operations
-into canonical steps live here once, so the three formats agree on them:
+into canonical steps live here once, so the formats agree on them. LangSmith now assembles its
+traces in Python with the same rules (trace_rules); OTel GenAI and Langfuse still use these:
 
 - a model call becomes an `llm` step (its answer text, with any reasoning), or a `reasoning`
   step when it produced reasoning but no text; the tool calls it requested that no tool
