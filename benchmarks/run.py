@@ -91,23 +91,37 @@ def _cpu_seconds(pid: int) -> float:
     return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
-def tree_cpu_seconds() -> float:
-    """CPU used so far by this process (the Python driver) and every process below it (the JVM,
-    Python workers)."""
+def _tree_cpu_by_process() -> dict[int, float]:
+    """CPU used so far by each process below this one (the JVM, pyspark's daemon, its workers)."""
+    return {pid: _cpu_seconds(pid) for pid in _descendants(os.getpid())}
+
+
+def _own_cpu_seconds() -> float:
     me = os.times()
-    return me.user + me.system + sum(_cpu_seconds(p) for p in _descendants(os.getpid()))
+    return me.user + me.system
 
 
 class ResourceSampler:
     """Peak RSS of the driver JVM and the sum over Python workers, sampled every 0.25 s, and the
-    CPU-seconds the whole process tree used (work, where wall time also counts waiting)."""
+    CPU-seconds the whole process tree used (work, where wall time also counts waiting).
+
+    CPU is summed per process from the samples: pyspark's daemon ignores SIGCHLD, so a Python
+    worker that exits is reaped by no one who counts its time, and a before/after reading of the
+    tree would lose it (a worker living under 0.25 s is still missed)."""
 
     def __init__(self):
         self.driver_peak = 0
         self.workers_peak = 0
         self.cpu_seconds = 0.0
+        self._cpu_first: dict[int, float] = {}  # per process: CPU when first seen (0 if started during)
+        self._cpu_last: dict[int, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _sample_cpu(self) -> None:
+        for pid, cpu in _tree_cpu_by_process().items():
+            self._cpu_first.setdefault(pid, 0.0)
+            self._cpu_last[pid] = max(cpu, self._cpu_last.get(pid, 0.0))
 
     def _loop(self):
         me = os.getpid()
@@ -117,17 +131,22 @@ class ResourceSampler:
             workers = sum(_rss_kib(p) for jvm in jvms for p in _descendants(jvm) if "python" in _cmdline(p))
             self.driver_peak = max(self.driver_peak, driver)
             self.workers_peak = max(self.workers_peak, workers)
+            self._sample_cpu()
             self._stop.wait(0.25)
 
     def __enter__(self):
-        self._cpu_started = tree_cpu_seconds()
+        self._own_started = _own_cpu_seconds()
+        self._cpu_first = _tree_cpu_by_process()
+        self._cpu_last = dict(self._cpu_first)
         self._thread.start()
         return self
 
     def __exit__(self, *exc):
         self._stop.set()
         self._thread.join()
-        self.cpu_seconds = tree_cpu_seconds() - self._cpu_started
+        self._sample_cpu()
+        below = sum(last - self._cpu_first[pid] for pid, last in self._cpu_last.items())
+        self.cpu_seconds = _own_cpu_seconds() - self._own_started + below
 
 
 # -- baselines ---------------------------------------------------------------------------------
