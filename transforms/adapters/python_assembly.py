@@ -8,7 +8,7 @@ rows as dicts (timestamps as epoch microseconds, maps as (key, value) pairs).
 
 A key's records are brought together by repartitioning on the key and sorting within
 partitions; mapInArrow then cuts each partition where the key changes: one Python call per
-partition. (groupBy(key).applyInArrow, one call per group, took 1.3-1.8x the CPU on the 10k
+partition. (groupBy(key).applyInArrow, one call per group, took 1.5-2.3x the CPU on the 10k
 benchmark lake's LangSmith records.)
 """
 
