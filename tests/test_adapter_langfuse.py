@@ -118,7 +118,6 @@ def test_nested_observations_read_back_as_from_json_reads_them():
     assert [vv.round_half_up(x) for x in (2.5, -2.5, 284.99999999999997, 12.0)] == [3.0, -3.0, 285.0, 12.0]
 
 
-
 def test_round_trip_through_the_renderer(all_candidates):
     assert len(renderer.render_nested(ROUND_TRIP[0])) == 1 and len(renderer.render_flat(ROUND_TRIP[1])) > 1
     got = {c["trajectory_id"]: c for c in all_candidates if c["source_uri"] == ROUND_TRIP_URI}

@@ -117,7 +117,6 @@ def test_rejects_have_their_reasons_and_every_line_is_accounted_for(candidates):
     assert counted == sum(len(fixture_lines(p)) for p in OWN.glob("*.jsonl")) == 8
 
 
-
 def test_round_trip_through_the_renderer(all_candidates):
     assert len(renderer.render_nested(ROUND_TRIP[0])) == 1 and len(renderer.render_flat(ROUND_TRIP[1])) > 1
     got = {c["trajectory_id"]: c for c in all_candidates if c["source_uri"] == ROUND_TRIP_URI}

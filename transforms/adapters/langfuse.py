@@ -287,7 +287,6 @@ class _Observation:
     op: tr.Operation
 
 
-
 def _upper(text: str | None) -> str | None:
     return None if text is None else text.upper()
 

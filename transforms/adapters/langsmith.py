@@ -227,7 +227,6 @@ class _Run:
         return self.fields["id"]
 
 
-
 def _children(run) -> list:
     children = vv.get(run, _CHILD_RUNS)
     return children if isinstance(children, list) else []
@@ -276,7 +275,6 @@ def _assemble_trace(rows: list[dict]) -> list[dict]:
     ops = tr.sort_operations([r.op for r in runs])
     root = tr.root_first(runs, lambda r: r.is_root, lambda r: r.at, lambda r: r.order)[0]
     return [python_assembly.finished(_content(root.fields, runs, ops, rows[0][_TRACE_KEY], len(rows), beyond), NAME, rows)]
-
 
 
 def _lower(text: str | None) -> str | None:

@@ -334,7 +334,6 @@ class _Span:
     op: tr.Operation
 
 
-
 def _list_at(value, *path) -> list:
     return vv.array_at(value, *path) or []
 
