@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import functools
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
 from pyspark import StorageLevel
@@ -302,14 +303,19 @@ def run(spark: SparkSession, settings: Settings, args: argparse.Namespace) -> St
     bronze = lake.read("bronze.trajectories").where(in_batch)
     tagged = detect_format(bronze, all_adapters).persist(StorageLevel.MEMORY_AND_DISK)
     cached: list[DataFrame] = [tagged]
-    # The plans are built while the tables are prepared, too: that is driver and Delta log work.
+    # Driver work (Delta commits and log reads, query plans) runs beside cluster work: the batch is
+    # tagged and cached while the tables are prepared, and the small tables are written while
+    # silver is. Spark runs jobs of several threads at once.
+    background = ThreadPoolExecutor(max_workers=2, thread_name_prefix="normalize")
     plans = AdapterPlans(tagged, all_adapters)
     try:
+        tagging = background.submit(lambda: dict(tagged.groupBy(SOURCE_FORMAT).count().collect()))
         created = ensure_tables(lake, all_adapters, done)
         discard_unfinished(lake, runs, created)
-        records_in = tagged.count()
+        records_by_format = tagging.result()
+        records_in, n_unknown = sum(records_by_format.values()), records_by_format.get(None, 0)
         # Only the formats present in this batch: each adapter's plan costs seconds to build.
-        present = {r[0] for r in tagged.select(SOURCE_FORMAT).distinct().collect()}
+        present = set(records_by_format)
         plans.only(present)
         log.info("normalize: %s records of runs %s; formats %s", f"{records_in:,}", ", ".join(runs), ", ".join(sorted(p or "unknown" for p in present)))
         batch_adapters = [a for a in all_adapters if a.name in present]
@@ -346,7 +352,7 @@ def run(spark: SparkSession, settings: Settings, args: argparse.Namespace) -> St
         cached.append(candidates)
         # A reject whose (first) record is an earlier run's was quarantined by that run.
         batch_reject = F.col(REJECT_REASON).isNotNull() & in_batch
-        (n_consumed, n_batch_rejected), n_unknown = consumed_and_rejected(candidates, batch_reject), unknown.count()
+        n_consumed, n_batch_rejected = consumed_and_rejected(candidates, batch_reject)
         n_earlier = 0 if earlier is None else earlier.count()
         if n_consumed + n_unknown != records_in + n_earlier:
             raise AccountingError(
@@ -354,10 +360,16 @@ def run(spark: SparkSession, settings: Settings, args: argparse.Namespace) -> St
                 f"runs assembled with them), but adapters accounted for {n_consumed:,} and {n_unknown:,} were unrecognised"
             )
         rejected = candidates.where(batch_reject)
-        lake.append(
-            quarantine_rows(rejected.select("source_uri", "source_line", "ingest_run_id", REJECT_REASON, REJECT_DETAIL).unionByName(unknown), tagged, now),
-            "bronze.quarantine",
-        )
+        # The normalize log, written last, waits for these.
+        writing = [
+            background.submit(
+                lake.append,
+                quarantine_rows(rejected.select("source_uri", "source_line", "ingest_run_id", REJECT_REASON, REJECT_DETAIL).unionByName(unknown), tagged, now),
+                "bronze.quarantine",
+            )
+        ]
+        if grouped:
+            writing.append(background.submit(lake.append, key_index(batch_keys), TRACE_KEYS_TABLE))
         accepted = (
             candidates.where(F.col(REJECT_REASON).isNull())
             .drop(REJECT_REASON, REJECT_DETAIL)
@@ -390,13 +402,14 @@ def run(spark: SparkSession, settings: Settings, args: argparse.Namespace) -> St
             unchanged = ranked.where(F.col(ACTION) == UNCHANGED).select("trajectory_id")
             duplicates = duplicates.unionByName(reexported_whole(regroup.where(in_batch), unchanged, existing, batch_adapters, now))
         lake.append(duplicates, "silver.duplicates")
-        if grouped:
-            lake.append(key_index(batch_keys), TRACE_KEYS_TABLE)
+        for write in writing:
+            write.result()
         n_fresh, n_extended = counts.get(INSERT, 0), counts.get(EXTEND, 0)
         n_dup = lake.read("silver.duplicates").where(in_batch).count()
         n_rejected = n_batch_rejected + n_unknown
         by_format = {r[1]: r[2] for r in by_action if r[0] == INSERT}
     finally:
+        background.shutdown(wait=True)  # after an error: its jobs still read the cached frames
         plans.close()
         for frame in reversed(cached):
             frame.unpersist()
