@@ -31,6 +31,16 @@ def test_jackson_text_keeps_key_order_and_prints_doubles_as_java():
     assert vv.jackson_text(vv.loads("0.000437")) == "4.37E-4"
 
 
+def test_json_text_orders_keys_by_utf16_and_escapes_controls_as_jackson():
+    """VARIANT sorts keys by UTF-16 unit (an emoji's surrogates before U+FFFF); a control is
+    escaped with upper-case hex, an escaped backslash before "u001f" stays as it is."""
+    keys = vv.loads('{"\\uffff":1,"\\ud83d\\ude00":2,"b":3,"\\u00e9":4}')
+    assert vv.to_json(keys) == '{"b":3,"\u00e9":4,"\U0001F600":2,"\uffff":1}'
+    assert vv.jackson_text(keys) == '{"\uffff":1,"\U0001F600":2,"b":3,"\u00e9":4}'
+    controls = vv.loads('{"c":"a\\u001fb\\\\u001f\\n"}')
+    assert vv.to_json(controls) == vv.jackson_text(controls) == '{"c":"a\\u001Fb\\\\u001f\\n"}'
+
+
 @pytest.mark.parametrize(
     ("text", "micros"),
     [

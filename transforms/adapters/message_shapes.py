@@ -109,12 +109,38 @@ def _tool_requests(calls: list | None) -> list | None:
     return [_tool_request(c) for c in calls] if calls else None
 
 
+# The alternatives below are read one at a time, up to the first found (not all, then coalesced):
+# this runs for every message of every trace.
+
+
 def _role(body, outer) -> str | None:
     class_names = text_array(get(outer, "id"))
-    class_name = class_names[-1] if class_names else None
-    kind = _lower(first(class_name, text_at(body, "type"), text_at(outer, "type"), text_at(body, "role"), text_at(outer, "role")))
+    kind = class_names[-1] if class_names else None
+    for where, field in ((body, "type"), (outer, "type"), (body, "role"), (outer, "role")):
+        if kind is not None:
+            break
+        kind = text_at(where, field)
     # LangChain ChatMessage keeps the role apart from the class name.
-    return first(_ROLE_OF_ALIAS.get(kind), _lower(text_at(body, "role")))
+    role = _ROLE_OF_ALIAS.get(_lower(kind))
+    return role if role is not None else _lower(text_at(body, "role"))
+
+
+def _reasoning(blocks: list | None, body, extra) -> str | None:
+    found = _join_blocks(blocks, _REASONING_BLOCKS, _REASONING_BLOCK_FIELDS)
+    for where, field in ((body, "reasoning_content"), (extra, "reasoning_content"), (body, "reasoning")):
+        if found is not None:
+            break
+        found = text_at(where, field)
+    return found
+
+
+def _message_tool_calls(blocks: list | None, body, extra) -> list | None:
+    found = _tool_requests(array_at(body, "tool_calls"))
+    if found is None:
+        found = _tool_requests(array_at(extra, "tool_calls"))
+    if found is None and blocks is not None:
+        found = _tool_requests([b for b in blocks if text_at(b, "type") == _TOOL_USE_BLOCK])
+    return found
 
 
 def normalize_message(value) -> dict:
@@ -125,16 +151,8 @@ def normalize_message(value) -> dict:
     content = get(body, "content")
     extra = get(body, "additional_kwargs")
     blocks = array(content)
-    tool_use = None if blocks is None else [b for b in blocks if text_at(b, "type") == _TOOL_USE_BLOCK]
-    reasoning = first(
-        _join_blocks(blocks, _REASONING_BLOCKS, _REASONING_BLOCK_FIELDS),
-        text_at(body, "reasoning_content"),
-        text_at(extra, "reasoning_content"),
-        text_at(body, "reasoning"),
-    )
-    tool_calls = first(
-        _tool_requests(array_at(body, "tool_calls")), _tool_requests(array_at(extra, "tool_calls")), _tool_requests(tool_use)
-    )
+    reasoning = _reasoning(blocks, body, extra)
+    tool_calls = _message_tool_calls(blocks, body, extra)
     return message(
         _role(body, value),
         content_text(content),

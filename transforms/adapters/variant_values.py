@@ -117,6 +117,9 @@ def text(value) -> str | None:
 
 
 def text_at(value, *path) -> str | None:
+    if value.__class__ is dict and len(path) == 1:  # the common case, without get's loop
+        value = value.get(path[0], ABSENT)
+        return value if value.__class__ is str else text(value)
     return text(get(value, *path))
 
 
@@ -186,6 +189,7 @@ def jackson_text(value) -> str | None:
 
 
 def _write(value, parts: list[str], sort_keys: bool, number) -> None:
+    # Strings, the most common values, are written in place rather than by a call of their own.
     if value is None:
         parts.append("null")
     elif value is True:
@@ -198,33 +202,46 @@ def _write(value, parts: list[str], sort_keys: bool, number) -> None:
         parts.append(number(value))
     elif isinstance(value, list):
         parts.append("[")
-        for i, item in enumerate(value):
-            if i:
+        first = True
+        for item in value:
+            if not first:
                 parts.append(",")
-            _write(item, parts, sort_keys, number)
+            first = False
+            if item.__class__ is str:
+                parts.append(quote(item))
+            else:
+                _write(item, parts, sort_keys, number)
         parts.append("]")
     else:
         parts.append("{")
-        keys = sorted(value, key=_variant_key_order) if sort_keys else value
-        for i, key in enumerate(keys):
-            if i:
-                parts.append(",")
-            parts.append(quote(key))
-            parts.append(":")
-            _write(value[key], parts, sort_keys, number)
+        first = True
+        for key in _sorted_keys(value) if sort_keys else value:
+            parts.append(("" if first else ",") + quote(key) + ":")
+            first = False
+            item = value[key]
+            if item.__class__ is str:
+                parts.append(quote(item))
+            else:
+                _write(item, parts, sort_keys, number)
         parts.append("}")
+
+
+def _sorted_keys(value: dict) -> list[str]:
+    """Keys in VARIANT order; ASCII keys (nearly all) sort the same by code point, which is faster."""
+    return sorted(value) if "".join(value).isascii() else sorted(value, key=_variant_key_order)
 
 
 # Controls that Python's json escapes as \u00xx and Jackson as \u00XX (both write \b \t \n \f \r short).
 _encode_string = json.encoder.encode_basestring  # json.dumps(s, ensure_ascii=False), without its set-up
-_LONG_ESCAPED_CONTROL = re.compile(r"[\x00-\x07\x0b\x0e-\x1f]")
 _LOWER_HEX_ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\u00([0-9a-f]{2})")
 
 
 def quote(s: str) -> str:
     """A JSON string as Jackson writes it: \\b \\t \\n \\f \\r short, other controls \\u00XX (upper hex)."""
     quoted = _encode_string(s)
-    if _LONG_ESCAPED_CONTROL.search(s):
+    # A control escaped long has \u00 in the text; so has an escaped backslash before "u00",
+    # which the pattern leaves alone.
+    if "\\u00" in quoted:
         quoted = _LOWER_HEX_ESCAPE.sub(lambda m: f"{m.group(1)}\\u00{m.group(2).upper()}", quoted)
     return quoted
 
