@@ -277,10 +277,6 @@ def _assemble_trace(rows: list[dict]) -> list[dict]:
     return [python_assembly.finished(_content(root.fields, runs, ops, rows[0][_TRACE_KEY], len(rows), beyond), NAME, rows)]
 
 
-def _lower(text: str | None) -> str | None:
-    return None if text is None else text.lower()
-
-
 _OPERATION_KINDS = {RUN_LLM: tr.OP_LLM, RUN_TOOL: tr.OP_TOOL, RUN_RETRIEVER: tr.OP_RETRIEVAL}
 # Where else an llm run's outputs report usage: LLMResult, OpenAI completion, a message's usage_metadata.
 _PROMPT_TOKEN_PATHS = (("llm_output", "token_usage", "prompt_tokens"), ("usage", "prompt_tokens"), ("usage_metadata", "input_tokens"))
@@ -321,7 +317,7 @@ def _arguments(inputs) -> str | None:
 
 
 def _operation(run: dict) -> tr.Operation:
-    kind = _OPERATION_KINDS.get(_lower(run["run_type"]), tr.OP_OTHER)
+    kind = _OPERATION_KINDS.get(ms.lower(run["run_type"]), tr.OP_OTHER)
     inputs, outputs, extra = run["inputs"], run["outputs"], run["extra"]
     meta = vv.get(extra, "metadata")
     parts: dict = {
@@ -383,8 +379,8 @@ def _content(root: dict, runs: list[_Run], ops: list[tr.Operation], trace_key: s
 
     started = ms.first(vv.timestamp_micros(root["start_time"]), min(o.at for o in ops))
     ended = ms.first(vv.timestamp_micros(root["end_time"]), max(ms.first(o.ended, o.at) for o in ops))
-    llm_costs = [vv.text_to_double(r.fields["total_cost"]) for r in runs if _lower(r.fields["run_type"]) == RUN_LLM]
-    failed = ms.nonblank(root["error"]) is not None or _lower(root["status"]) == STATUS_ERROR
+    llm_costs = [vv.text_to_double(r.fields["total_cost"]) for r in runs if ms.lower(r.fields["run_type"]) == RUN_LLM]
+    failed = ms.nonblank(root["error"]) is not None or ms.lower(root["status"]) == STATUS_ERROR
     custom = {k: v for k, v in (vv.string_map(meta) or {}).items() if k not in CANONICAL_META_KEYS and not _langsmith_key(k)}
     return {
         "trajectory_id": ms.first(ms.nonblank(m(META_TRAJECTORY_ID)), trace_key),

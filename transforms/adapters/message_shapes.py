@@ -73,7 +73,8 @@ def first(*values):
     return None
 
 
-def _lower(value: str | None) -> str | None:
+def lower(value: str | None) -> str | None:
+    """lower() of a text that may be null."""
     return None if value is None else value.lower()
 
 
@@ -82,7 +83,7 @@ def _join_blocks(blocks: list | None, types: tuple[str, ...], fields: tuple[str,
         return None
     texts = []
     for block in blocks:
-        if _lower(text_at(block, "type")) in types:
+        if lower(text_at(block, "type")) in types:
             found = first(*[text_at(block, f) for f in fields])
             if found is not None:
                 texts.append(found)
@@ -121,8 +122,8 @@ def _role(body, outer) -> str | None:
             break
         kind = text_at(where, field)
     # LangChain ChatMessage keeps the role apart from the class name.
-    role = _ROLE_OF_ALIAS.get(_lower(kind))
-    return role if role is not None else _lower(text_at(body, "role"))
+    role = _ROLE_OF_ALIAS.get(lower(kind))
+    return role if role is not None else lower(text_at(body, "role"))
 
 
 def _reasoning(blocks: list | None, body, extra) -> str | None:
