@@ -1,8 +1,9 @@
 """Chat messages as tracing SDKs record them -> one message shape, in Python.
 
 Read by the rules the trace adapters followed when they were Spark expressions, so a trace
-assembled again (late records) gives the content, and content hash, silver already holds. Values are json.loads values read through variant_values (ABSENT is a
-missing path, None a JSON null). Shapes understood:
+assembled again (late records) gives the content, and content hash, silver already holds. Values
+are json.loads values read through variant_values (ABSENT is a missing path, None a JSON null).
+Shapes understood:
 
 - OpenAI chat messages: {role, content, tool_calls: [{id, type, function: {name, arguments}}],
   tool_call_id}, reasoning in `reasoning_content`; a completion {choices: [{message}]};
@@ -15,7 +16,8 @@ missing path, None a JSON null). Shapes understood:
   {id, content, score, source}, listed or under `documents`.
 
 A message is a dict (role, content, reasoning, tool_calls, tool_call_id, is_error); a requested
-call one with id, name and arguments (JSON text); documents and tool definitions have the fields of CONTEXT_DOC and TOOL_SPEC.
+call one with id, name and arguments (JSON text); documents and tool definitions have the fields
+of CONTEXT_DOC and TOOL_SPEC.
 """
 
 from __future__ import annotations
@@ -110,17 +112,24 @@ def _tool_requests(calls: list | None) -> list | None:
     return [_tool_request(c) for c in calls] if calls else None
 
 
-# The alternatives below are read one at a time, up to the first found (not all, then coalesced):
-# this runs for every message of every trace.
+# A message's alternatives are read one at a time, up to the first found (not all, then
+# coalesced): this runs for every message of every trace.
+
+
+def _first_text_at(*places: tuple) -> str | None:
+    """The first text found at (value, field) places, in order."""
+    for where, field in places:
+        found = text_at(where, field)
+        if found is not None:
+            return found
+    return None
 
 
 def _role(body, outer) -> str | None:
     class_names = text_array(get(outer, "id"))
     kind = class_names[-1] if class_names else None
-    for where, field in ((body, "type"), (outer, "type"), (body, "role"), (outer, "role")):
-        if kind is not None:
-            break
-        kind = text_at(where, field)
+    if kind is None:
+        kind = _first_text_at((body, "type"), (outer, "type"), (body, "role"), (outer, "role"))
     # LangChain ChatMessage keeps the role apart from the class name.
     role = _ROLE_OF_ALIAS.get(lower(kind))
     return role if role is not None else lower(text_at(body, "role"))
@@ -128,10 +137,8 @@ def _role(body, outer) -> str | None:
 
 def _reasoning(blocks: list | None, body, extra) -> str | None:
     found = _join_blocks(blocks, _REASONING_BLOCKS, _REASONING_BLOCK_FIELDS)
-    for where, field in ((body, "reasoning_content"), (extra, "reasoning_content"), (body, "reasoning")):
-        if found is not None:
-            break
-        found = text_at(where, field)
+    if found is None:
+        found = _first_text_at((body, "reasoning_content"), (extra, "reasoning_content"), (body, "reasoning"))
     return found
 
 
