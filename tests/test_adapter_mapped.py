@@ -17,6 +17,7 @@ from jobs.errors import ConfError
 from jobs.settings import load_settings
 from tests.format_fixtures import FORMATS_DIR, bronze, fixture_lines, other_formats_lines
 from tests.raw_files import native_record, write_lines
+from transforms.adapters.base import TopFields
 from transforms.adapters.registry import adapters
 from transforms.adapters.mapped import adapter_from_mapping, parse_path
 
@@ -50,7 +51,7 @@ def test_detects_its_own_records_only(spark, mapping):
     own = [text for text, _, _ in fixture_lines(FORMAT)]
     others = other_formats_lines(FORMAT) + [json.dumps(native_record("t-native"))]
     df = spark.createDataFrame([(t, True) for t in own] + [(t, False) for t in others], "record string, expected boolean")
-    got = df.select(adapter.detects(F.col("record")).alias("detected"), "expected").collect()
+    got = df.select(adapter.detects(TopFields(F.col("record"))).alias("detected"), "expected").collect()
     assert len(others) >= 13
     assert [r.detected for r in got] == [r.expected for r in got]
 

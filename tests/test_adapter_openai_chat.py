@@ -17,6 +17,7 @@ from schemas.trajectory import STEP
 from tests.format_fixtures import bronze, fixture_lines, other_formats_lines
 from tests.raw_files import native_record
 from transforms.adapters import openai_chat
+from transforms.adapters.base import TopFields
 from transforms.adapters.conversation import MESSAGE, conversation_parts, message, tool_call
 
 FORMAT = "openai_chat"
@@ -45,7 +46,7 @@ def test_detects_its_own_lines_only(spark):
     own = [text for text, _, _ in fixture_lines(FORMAT)]
     others = other_formats_lines(FORMAT) + [json.dumps(native_record("t-native"))]
     df = spark.createDataFrame([(t, True) for t in own] + [(t, False) for t in others], "record string, expected boolean")
-    got = df.select(openai_chat.detects(F.col("record")).alias("detected"), "expected").collect()
+    got = df.select(openai_chat.detects(TopFields(F.col("record"))).alias("detected"), "expected").collect()
     assert len(own) == 14 and len(others) >= 2
     assert [r.detected for r in got] == [r.expected for r in got]
 

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import gzip
+import json
 
+import pytest
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
 from schemas.bronze import RAW_RECORD
+from tests.format_fixtures import FORMATS_DIR, fixture_lines
+from tests.raw_files import native_record
 from transforms.adapters import native
-from transforms.adapters.base import Adapter
+from transforms.adapters.base import Adapter, TopFields
+from transforms.adapters.registry import BUILT_IN
 from transforms.completeness import with_completeness
 from transforms.format_detection import detect_format
 from transforms.raw_lines import split_lines
@@ -41,13 +46,35 @@ def test_split_lines_numbers_lines_and_gives_reasons(spark):
 
 def test_detect_format_takes_the_first_matching_adapter(spark):
     records = spark.createDataFrame([('{"format": "trajlake.v1"}',), ('{"x": 1}',), ('{"y": 2}',)], "record STRING")
-    other = Adapter("y_format", lambda r: F.get_json_object(r, "$.y").isNotNull(), lambda df: df)
+    other = Adapter("y_format", lambda r: r["y"].isNotNull(), lambda df: df, detect_fields=("y",))
     out = detect_format(records, [native.ADAPTER, other])
     expected = spark.createDataFrame(
         [('{"format": "trajlake.v1"}', "native"), ('{"x": 1}', None), ('{"y": 2}', "y_format")],
         "record STRING, source_format STRING",
     )
     assert_df_equality(out, expected, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_detect_format_parses_once_and_tags_as_each_detector_alone(spark):
+    """The shared json_tuple parse gives every built-in detector what get_json_object gave it."""
+    lines = [text for folder in sorted(p.name for p in FORMATS_DIR.iterdir() if p.is_dir()) for text, _, _ in fixture_lines(folder)]
+    odd = ['{"format": null}', '{"format": 1}', '{"type": "span", "startTime": "x"}', '{"run_type": "llm", "id": null}',
+           '{"resourceSpans": []', '[{"format": "trajlake.v1"}]', '{"request": {"messages": "no"}}', '{"messages": [], "extra": 1}']
+    records = spark.createDataFrame([(t,) for t in lines + odd + [json.dumps(native_record("t-1"))]], "record STRING")
+    alone = F.lit(None).cast("string")
+    for adapter in reversed(BUILT_IN):
+        alone = F.when(adapter.detects(TopFields(F.col("record"))), F.lit(adapter.name)).otherwise(alone)
+    expected = records.withColumn("source_format", alone)
+    out = detect_format(records, BUILT_IN)
+    assert out.where(F.col("source_format").isNotNull()).select("source_format").distinct().count() == len(BUILT_IN)
+    assert_df_equality(out, expected, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_a_detector_reading_a_field_it_did_not_declare_is_an_error(spark):
+    records = spark.createDataFrame([('{"y": 2}',)], "record STRING")
+    undeclared = Adapter("y_format", lambda r: r["y"].isNotNull(), lambda df: df)
+    with pytest.raises(KeyError, match="detect_fields"):
+        detect_format(records, [native.ADAPTER, undeclared])
 
 
 def test_completeness_lists_captured_parts_in_order(spark):

@@ -19,6 +19,7 @@ from pyspark.sql import functions as F
 
 from schemas.bronze import RAW_RECORD
 from tests.raw_files import native_record
+from transforms.adapters.base import TopFields
 
 INGESTED_AT = datetime(2026, 11, 2, 8, 0, 0)
 
@@ -65,7 +66,7 @@ def detection_by_folder(spark, detects) -> dict[str, set]:
     folders = sorted(p for p in FORMAT_FIXTURES.iterdir() if p.is_dir())
     native = [(json.dumps(native_record("t-1")), f"file:///fixtures/{NATIVE_SAMPLE}/native.jsonl")]
     seen: dict[str, set] = {}
-    for uri, detected in fixture_frame(spark, *folders, extra_rows=native).select("source_uri", detects(F.col("record"))).collect():
+    for uri, detected in fixture_frame(spark, *folders, extra_rows=native).select("source_uri", detects(TopFields(F.col("record")))).collect():
         seen.setdefault(folder_of(uri), set()).add(detected)
     return seen
 

@@ -67,6 +67,7 @@ from transforms.adapters.base import (
     WRONG_TYPE,
     Adapter,
     GroupKeys,
+    TopFields,
     no_keys,
     nonblank,
     record_key,
@@ -162,23 +163,17 @@ _TRACE_KEY = "_trace_key"
 _OBSERVATION = "_observation"
 
 
-def detects(record: Column) -> Column:
-    # contains() first: a substring test is far cheaper than a JSON scan of a 10+ KB record, and
-    # writers never escape ASCII key names, so a record without the text has no such key.
-    typed = F.upper(F.get_json_object(record, "$.type")).isin(*OBSERVATION_TYPES)
-    observation = record.contains('"startTime"') & typed & F.get_json_object(record, "$.startTime").isNotNull()
+DETECT_FIELDS = ("type", "startTime", "id", "timestamp", "htmlPath", "observations", "run_type", "resourceSpans")
+
+
+def detects(record: TopFields) -> Column:
+    observation = F.upper(record["type"]).isin(*OBSERVATION_TYPES) & record["startTime"].isNotNull()
     trace = (
-        record.contains('"timestamp"')
-        & F.get_json_object(record, "$.id").isNotNull()
-        & F.get_json_object(record, "$.timestamp").isNotNull()
-        & (
-            (record.contains('"htmlPath"') & F.get_json_object(record, "$.htmlPath").isNotNull())
-            | (record.contains('"observations"') & F.get_json_object(record, "$.observations").isNotNull())
-        )
+        record["id"].isNotNull()
+        & record["timestamp"].isNotNull()
+        & (record["htmlPath"].isNotNull() | record["observations"].isNotNull())
     )
-    other_format = (record.contains('"run_type"') & F.get_json_object(record, "$.run_type").isNotNull()) | (
-        record.contains('"resourceSpans"') & F.get_json_object(record, "$.resourceSpans").isNotNull()
-    )
+    other_format = record["run_type"].isNotNull() | record["resourceSpans"].isNotNull()
     return F.coalesce((observation | trace) & ~other_format, F.lit(False))
 
 
@@ -454,4 +449,4 @@ def _content(trace: dict, observations: list[_Observation], ops: list[tr.Operati
     }
 
 
-ADAPTER = Adapter(NAME, detects, to_trajectories, GroupKeys(_KEY_FIELDS, _keys_of))
+ADAPTER = Adapter(NAME, detects, to_trajectories, GroupKeys(_KEY_FIELDS, _keys_of), DETECT_FIELDS)

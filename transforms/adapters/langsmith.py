@@ -55,6 +55,7 @@ from transforms.adapters.base import (
     WRONG_TYPE,
     Adapter,
     GroupKeys,
+    TopFields,
     no_keys,
     nonblank,
     record_key,
@@ -151,12 +152,12 @@ _TRACE_KEY = "_trace_key"
 _NESTED = "_nested"
 
 
-def detects(record: Column) -> Column:
+DETECT_FIELDS = ("run_type", "id", "resourceSpans")
+
+
+def detects(record: TopFields) -> Column:
     return F.coalesce(
-        record.contains('"run_type"')
-        & F.get_json_object(record, "$.run_type").isNotNull()
-        & F.get_json_object(record, "$.id").isNotNull()
-        & ~(record.contains('"resourceSpans"') & F.get_json_object(record, "$.resourceSpans").isNotNull()),
+        record["run_type"].isNotNull() & record["id"].isNotNull() & record["resourceSpans"].isNull(),
         F.lit(False),
     )
 
@@ -418,4 +419,4 @@ def _content(root: dict, runs: list[_Run], ops: list[tr.Operation], trace_key: s
     }
 
 
-ADAPTER = Adapter(NAME, detects, to_trajectories, GroupKeys(_KEY_FIELDS, _keys_of))
+ADAPTER = Adapter(NAME, detects, to_trajectories, GroupKeys(_KEY_FIELDS, _keys_of), DETECT_FIELDS)

@@ -34,6 +34,7 @@ from transforms.adapters.base import (
     RECORD,
     WRONG_TYPE,
     Adapter,
+    TopFields,
     as_candidates,
     lineage,
     reject_when,
@@ -380,8 +381,8 @@ def adapter_from_mapping(mapping: dict) -> Adapter:
     spec = validate(mapping)
     reader = _Reader(spec)
 
-    def detects(record: Column) -> Column:
-        found = F.get_json_object(record, spec.detect_path)
+    def detects(record: TopFields) -> Column:
+        found = F.get_json_object(record.record, spec.detect_path)
         test = found.isNotNull() if spec.detect_equals is None else found == F.lit(spec.detect_equals)
         return F.coalesce(test, F.lit(False))
 

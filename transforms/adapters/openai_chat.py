@@ -60,8 +60,8 @@ from pyspark.sql.types import (
 from schemas.trajectory import AGENT, CONTEXT_DOC, METADATA, MODEL, TASK, TOOL_SPEC
 from transforms.adapters.base import (
     CORRUPT,
-    INGEST_RUN_ID,
     INGESTED_AT,
+    INGEST_RUN_ID,
     MISSING_TRAJECTORY_ID,
     NO_CONTENT,
     REJECT_DETAIL,
@@ -72,6 +72,7 @@ from transforms.adapters.base import (
     WRONG_TYPE,
     Adapter,
     GroupKeys,
+    TopFields,
     as_candidates,
     no_keys,
     reject_when,
@@ -241,12 +242,13 @@ _MESSAGES = "_messages"  # array<conversation.MESSAGE> of the trajectory
 _CALL_ID = "_call_id"  # the call's identity: its response id, else its log line id
 
 
-def detects(record: Column) -> Column:
-    # contains() guards: a substring test is far cheaper than extracting a messages array.
-    logged_call = record.contains('"request"') & F.get_json_object(record, "$.request.messages").startswith("[")
-    example = record.contains('"messages"') & F.get_json_object(record, "$.messages").startswith("[") & F.forall(
-        F.json_object_keys(record), lambda k: k.isin(*EXAMPLE_KEYS)
-    )
+DETECT_FIELDS = ("request", "messages")
+
+
+def detects(record: TopFields) -> Column:
+    # The nested path and the key list parse the record again: only for records with the field.
+    logged_call = record["request"].isNotNull() & F.get_json_object(record.record, "$.request.messages").startswith("[")
+    example = record["messages"].startswith("[") & F.forall(F.json_object_keys(record.record), lambda k: k.isin(*EXAMPLE_KEYS))
     return F.coalesce(logged_call, F.lit(False)) | F.coalesce(example, F.lit(False))
 
 
@@ -547,4 +549,4 @@ def to_trajectories(records: DataFrame) -> DataFrame:
     )
 
 
-ADAPTER = Adapter(NAME, detects, to_trajectories, GroupKeys(_KEY_FIELDS, _keys_of))
+ADAPTER = Adapter(NAME, detects, to_trajectories, GroupKeys(_KEY_FIELDS, _keys_of), DETECT_FIELDS)

@@ -62,6 +62,7 @@ from transforms.adapters.base import (
     WRONG_TYPE,
     Adapter,
     GroupKeys,
+    TopFields,
     nonblank,
     rejected_candidates,
     with_parsed,
@@ -213,8 +214,11 @@ _TRACE = "_trace_id"
 _POS = "_pos"
 
 
-def detects(record: Column) -> Column:
-    return record.contains('"resourceSpans"') & F.get_json_object(record, "$.resourceSpans").isNotNull()
+DETECT_FIELDS = ("resourceSpans",)
+
+
+def detects(record: TopFields) -> Column:
+    return record["resourceSpans"].isNotNull()
 
 
 def _value_text(value: Column) -> Column:
@@ -597,4 +601,4 @@ def _content(trace_id: str, by_rank: list[_Span], ops: list[tr.Operation], recor
     }
 
 
-ADAPTER = Adapter(NAME, detects, to_trajectories, GroupKeys(_TRACE_IDS, _keys_of))
+ADAPTER = Adapter(NAME, detects, to_trajectories, GroupKeys(_TRACE_IDS, _keys_of), DETECT_FIELDS)
