@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from datetime import date, datetime, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -405,6 +405,25 @@ def text_to_integral_decimal(s: str | None) -> int | None:
         return None
     integral = int(value.to_integral_value(rounding=ROUND_HALF_UP))
     return integral if len(str(abs(integral))) <= MAX_DECIMAL_DIGITS else None
+
+
+# Wide enough for any decimal(38, s) value and its products, so no arithmetic rounds.
+WIDE = Context(prec=4 * MAX_DECIMAL_DIGITS)
+
+
+def text_to_decimal(s: str | None, scale: int) -> Decimal | None:
+    """try_cast(s AS decimal(38, scale)): rounded half up to `scale` places; None when unparsable
+    or wider than 38 digits."""
+    if s is None:
+        return None
+    trimmed = _trim(s)
+    if not _DECIMAL.fullmatch(trimmed):
+        return None
+    try:
+        value = Decimal(trimmed).quantize(Decimal(1).scaleb(-scale), rounding=ROUND_HALF_UP, context=WIDE)
+    except InvalidOperation:
+        return None
+    return value if value.adjusted() < MAX_DECIMAL_DIGITS - scale else None
 
 
 def text_to_long(s: str | None) -> int | None:
