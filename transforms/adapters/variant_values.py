@@ -8,8 +8,9 @@ columns. This module holds those reading rules once:
   coalesce, as in Spark);
 - a value read as text is the string itself, or its JSON as Spark's VARIANT writes it (compact,
   object keys sorted, decimals without trailing zeros, doubles as Java prints them);
-- a `from_json` string field holds non-strings as the JSON Jackson copies (keys in their order),
-  and an object read back from that text has its fractions as doubles (`jackson_copy`);
+- a `from_json` string field holds non-strings as the JSON Jackson copies (keys in their order,
+  NaN and the infinities quoted), and an object read back from that text has its fractions as
+  doubles (`jackson_copy`);
 - a `from_json` double field takes numbers and the NaN / Infinity words, nothing else;
 - casts of text to double / long / decimal / timestamp follow Spark's (ANSI `try_cast`,
   `try_to_timestamp`);
@@ -260,8 +261,11 @@ def _variant_number(value) -> str:
 
 
 def _jackson_number(value) -> str:
+    """A number as Jackson writes it: doubles as Java prints them, NaN and the infinities quoted
+    (its QUOTE_NON_NUMERIC_NUMBERS default; 1e400 reads as Infinity)."""
     if isinstance(value, float):
-        return java_double(float(value))
+        written = java_double(float(value))
+        return written if math.isfinite(value) else f'"{written}"'
     return str(value)
 
 
