@@ -16,7 +16,7 @@ from benchmarks.synthetic.formats.openai_chat import render
 from schemas.trajectory import STEP
 from tests.format_fixtures import bronze, fixture_lines, other_formats_lines
 from tests.raw_files import native_record
-from transforms.adapters import openai_chat
+from transforms.adapters import conversation_rules, openai_chat
 from transforms.adapters.base import TopFields
 from transforms.adapters.conversation import MESSAGE, conversation_parts, message, tool_call
 
@@ -153,6 +153,37 @@ def test_conversation_parts_on_a_tiny_conversation(spark):
         ]),
     )
     assert_df_equality(got, expected, ignore_nullable=True)
+
+
+def test_conversation_rules_in_python_on_the_same_conversation():
+    """conversation_rules (the Python assembly's copy of conversation_parts) on the conversation above."""
+    def m(role, content=None, **fields):
+        return conversation_rules.message(role=role, content=content, **fields)
+
+    weather = {"call_id": "c1", "name": "weather", "arguments": '{"city":"Oslo"}', "result": None, "error": None}
+    parts = conversation_rules.conversation_parts([
+        m("system", "Be brief."), m("user", "Weather in Oslo?"), m("assistant", tool_calls=[weather]),
+        m("tool", "-3C", tool_call_id="c1"), m("assistant", "It is -3C.", reasoning="Read the tool.", started_at=5, tokens_out=2),
+    ])
+    timed = {"started_at": None, "ended_at": None, "tokens_in": None, "tokens_out": None}
+    assert (parts.system_prompt, parts.input, parts.final_output) == ("Be brief.", "Weather in Oslo?", "It is -3C.")
+    assert parts.steps == [
+        {"index": 0, "kind": "tool", "role": "assistant", "content": None, "reasoning": None, "tool": {**weather, "result": "-3C"}, **timed},
+        {"index": 1, "kind": "llm", "role": "assistant", "content": "It is -3C.", "reasoning": "Read the tool.", "tool": None,
+         **timed, "started_at": 5, "tokens_out": 2},
+    ]
+
+
+def test_a_line_python_cannot_read_becomes_an_assembly_failed_reject(spark):
+    """Spark's JSON reader takes `+INF` for a number, Python's does not: the trajectory's lines go
+    to quarantine as assembly_failed (one reject per line), the other trajectories go on."""
+    unreadable = '{"request": {"messages": [{"role": "user", "content": "hi"}]}, "trajectory_id": "t-inf", "latency_ms": +INF}'
+    fine = json.dumps({"request": {"messages": [{"role": "user", "content": "hi"}]}, "trajectory_id": "t-ok"})
+    rows = openai_chat.to_trajectories(bronze(spark, [(unreadable, 1, "odd.jsonl"), (fine, 2, "odd.jsonl")])).collect()
+    got = {r["trajectory_id"]: (r["reject_reason"], r["metadata"]["extra"]["records"]) for r in rows}
+    assert got == {"t-inf": ("assembly_failed", "1"), "t-ok": (None, "1")}
+    failed = next(r for r in rows if r["trajectory_id"] == "t-inf")
+    assert failed["reject_detail"].startswith("JSONDecodeError") and failed["source_line"] == 1
 
 
 def _step(index, kind, role="assistant", content=None, reasoning=None, tool=None, start=None, end=None, tokens=(None, None)):

@@ -1,12 +1,13 @@
 """A chat conversation (an ordered list of role-tagged messages) -> the canonical parts.
 
-Chat-completions logs and declaratively mapped logs both reduce to one `MESSAGE` array; this
-module turns it into system_prompt, input, steps and final_output with higher-order functions,
-so the rules live in one place: leading system/developer messages are the system prompt, the
-first user message is the input, an assistant message becomes an `llm` step (or a `reasoning`
-step when it only reasons) followed by one `tool` step per tool call, a tool call and its
-result message (paired by call id) are one step, and the final output is the last assistant
-message when it answers rather than calls a tool.
+Declaratively mapped logs (mapped.py) reduce to one `MESSAGE` array; this module turns it into
+system_prompt, input, steps and final_output with higher-order functions: leading
+system/developer messages are the system prompt, the first user message is the input, an
+assistant message becomes an `llm` step (or a `reasoning` step when it only reasons) followed by
+one `tool` step per tool call, a tool call and its result message (paired by call id) are one
+step, and the final output is the last assistant message when it answers rather than calls a
+tool. The chat-completions adapter (openai_chat), assembled in Python, applies the same rules
+from conversation_rules.py; a change here belongs there too.
 """
 
 from __future__ import annotations
@@ -145,13 +146,6 @@ def timestamp_of(value: Column, epoch_unit: str = "s") -> Column:
     micros = numeric / 1000 if epoch_unit == "ns" else numeric * _MICROS_PER[epoch_unit]
     epoch = F.timestamp_micros(micros.try_cast("long"))
     return F.when(numeric.isNotNull(), epoch).otherwise(F.try_to_timestamp(value))
-
-
-def millis_between(start: Column, end: Column) -> Column:
-    return F.when(
-        start.isNotNull() & end.isNotNull(),
-        ((F.unix_micros(end) - F.unix_micros(start)) / 1000).cast("long"),
-    )
 
 
 def message(

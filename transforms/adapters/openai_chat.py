@@ -41,9 +41,23 @@ array, context_docs as JSON text); the trajectory-level keys
 aggregates; other metadata keys go to metadata.extra; a tool result that is exactly
 `{"error": "..."}` is the tool's error; a message named `retrieval` is a retrieval step.
 Not read: legacy `function_call` / `function` messages, choices beyond the first, audio.
+
+Spark parses each line with the LINE schema (a field of the wrong JSON type makes it a
+`wrong_type` reject, as from_json's corrupt-record column says), finds its trajectory id and
+rejects the lines without one; each trajectory id's lines are assembled in Python
+(python_assembly), where the rules are cheaper than as Spark column expressions. The Python side
+reads every value as the LINE schema types it (variant_values: string fields hold other JSON as
+Jackson's text, doubles take numbers and the NaN / Infinity words) and applies conversation.py's
+rules (conversation_rules), so a trajectory keeps the content hash the Spark mapping gave it.
 """
 
 from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from typing import NamedTuple
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -57,13 +71,16 @@ from pyspark.sql.types import (
     StructType,
 )
 
-from schemas.trajectory import AGENT, CONTEXT_DOC, METADATA, MODEL, TASK, TOOL_SPEC
+from schemas.trajectory import CONTEXT_DOC
+from transforms.adapters import python_assembly
+from transforms.adapters import variant_values as vv
 from transforms.adapters.base import (
     CORRUPT,
-    INGESTED_AT,
     INGEST_RUN_ID,
+    INGESTED_AT,
     MISSING_TRAJECTORY_ID,
     NO_CONTENT,
+    RECORD,
     REJECT_DETAIL,
     REJECT_REASON,
     SOURCE_FORMAT,
@@ -73,26 +90,14 @@ from transforms.adapters.base import (
     Adapter,
     GroupKeys,
     TopFields,
-    as_candidates,
     no_keys,
-    reject_when,
+    nonblank,
+    rejected_candidates,
     with_parsed,
 )
-from transforms.adapters.conversation import (
-    ASSISTANT,
-    STEP_RETRIEVAL,
-    TOOL,
-    blank_to_null,
-    conversation_parts,
-    has_text,
-    message,
-    millis_between,
-    struct_or_null,
-    tags_of,
-    text_of,
-    timestamp_of,
-    tool_call,
-)
+from transforms.adapters.conversation import ASSISTANT, CONTENT_PART_SEPARATOR, CONTENT_PARTS, STEP_RETRIEVAL, TAGS, TOOL
+from transforms.adapters.conversation_rules import blank_to_null, conversation_parts, has_text, message
+from transforms.adapters.message_shapes import first
 from transforms.adapters.openai_conventions import (
     CANONICAL_META_KEYS,
     COMPUTED_EXTRA_KEYS,
@@ -141,6 +146,10 @@ ERROR_WORDS = ("failure", "failed", "error")
 EXAMPLE_KEYS = ("messages", "tools", "functions", "parallel_tool_calls", "metadata", "id", "trajectory_id")
 # A model snapshot suffix: gpt-4o-2024-08-06, gpt-4-0613, claude-3-5-sonnet-20241022.
 SNAPSHOT_SUFFIX = r"-(\d{4}-\d{2}-\d{2}|\d{8}|\d{4})$"
+
+WRONG_TYPE_DETAIL = "a field has the wrong JSON type for an OpenAI chat log"
+MISSING_TRAJECTORY_ID_DETAIL = "no trajectory_id, metadata.trajectory_id, trace_id, response id or id"
+NO_CONTENT_DETAIL = "no input, steps or final output"
 
 _FUNCTION_CALL = StructType([StructField("name", StringType()), StructField("arguments", StringType())])
 _TOOL_CALL = StructType(
@@ -201,6 +210,7 @@ _RESPONSE = StructType(
         StructField("usage", _USAGE),
     ]
 )
+# A line's fields and their types: what from_json checks (wrong_type) and the Python side reads.
 LINE = StructType(
     [
         StructField("trajectory_id", StringType()),
@@ -225,21 +235,8 @@ LINE = StructType(
     ]
 )
 
-# Working columns.
 _LINE = "_line"
 _TID = "_trajectory_id"
-_META = "_meta"
-_CONVERSATION = "_conversation"  # array<_MESSAGE>: request messages + the response message
-_N_REQUEST = "_n_request"  # how many messages the request sent = position of the reply
-_EXAMPLE = "_example"
-_START, _END, _LATENCY = "_start", "_end", "_latency"
-_TOKENS_IN, _TOKENS_OUT, _COST, _REASONING_TOKENS = "_tokens_in", "_tokens_out", "_cost", "_reasoning_tokens"
-_STATUS, _FINISH, _ERROR = "_status", "_finish", "_error"
-_TOOLS, _FUNCTIONS, _REQUEST_MODEL, _RESPONSE_MODEL, _USER = "_tools", "_functions", "_req_model", "_resp_model", "_user"
-_FIRST, _BEST, _CALLS, _RECORDS = "_first", "_best", "_calls", "_records"
-_GROUP, _REJECT, _LINE_REASON, _LINE_DETAIL = "_group", "_reject", "_line_reason", "_line_detail"
-_MESSAGES = "_messages"  # array<conversation.MESSAGE> of the trajectory
-_CALL_ID = "_call_id"  # the call's identity: its response id, else its log line id
 
 
 DETECT_FIELDS = ("request", "messages")
@@ -252,82 +249,6 @@ def detects(record: TopFields) -> Column:
     return F.coalesce(logged_call, F.lit(False)) | F.coalesce(example, F.lit(False))
 
 
-def _line(path: str) -> Column:
-    return F.col(f"{_LINE}.{path}")
-
-
-def _best(field: str) -> Column:
-    return F.col(f"{_BEST}.{field}")
-
-
-def _best_meta(key: str) -> Column:
-    return _best(_META)[key]
-
-
-def tool_error_of(text: Column) -> Column:
-    """A tool result that is exactly `{"error": ...}` is the tool's error text."""
-    only_error = text.startswith('{"error"') & (F.json_object_keys(text) == F.array(F.lit("error")))
-    return F.when(F.coalesce(only_error, F.lit(False)), F.get_json_object(text, "$.error"))
-
-
-def _as_messages(conversation: Column) -> Column:
-    """array<_MESSAGE> -> array<conversation.MESSAGE>, in stages so each text is parsed once
-    (expressions inside a lambda are not shared)."""
-    read = F.transform(conversation, lambda m: F.struct(
-        m.alias("m"),
-        text_of(m["content"]).alias("text"),
-        F.coalesce(m["name"] == RETRIEVAL_NAME, F.lit(False)).alias("retrieval"),
-    ))
-    judged = F.transform(read, lambda x: x.withField(
-        "error", F.when(F.lower(F.trim(x["m"]["role"])) == TOOL, tool_error_of(x["text"]))
-    ))
-
-    def as_message(x: Column) -> Column:
-        m = x["m"]
-        return message(
-            role=F.when(x["retrieval"], F.lit(TOOL)).otherwise(F.lower(F.trim(m["role"]))),
-            content=F.when(x["error"].isNull(), F.coalesce(blank_to_null(x["text"]), m["refusal"])),
-            reasoning=F.coalesce(m["reasoning_content"], m["reasoning"]),
-            tool_calls=F.transform(
-                m["tool_calls"], lambda c: tool_call(c["id"], c["function"]["name"], c["function"]["arguments"])
-            ),
-            tool_call_id=m["tool_call_id"],
-            error=x["error"],
-            kind=F.when(x["retrieval"], F.lit(STEP_RETRIEVAL)),
-        )
-
-    return F.transform(judged, as_message)
-
-
-def _with_call_usage(conversation: Column, calls: Column) -> Column:
-    """Each assistant reply gets the times and tokens of the call that produced it."""
-
-    paired = F.transform(_as_messages(conversation), lambda m, i: F.struct(
-        m.alias("m"), F.get(F.filter(calls, lambda c: c[_N_REQUEST] == i), 0).alias("call")
-    ))
-
-    def attribute(x: Column) -> Column:
-        m, call = x["m"], x["call"]
-        timed = (
-            m.withField("started_at", call[_START]).withField("ended_at", call[_END])
-            .withField("tokens_in", call[_TOKENS_IN]).withField("tokens_out", call[_TOKENS_OUT])
-        )
-        return F.when((m["role"] == ASSISTANT) & call.isNotNull(), timed).otherwise(m)
-
-    return F.transform(paired, attribute)
-
-
-def _status(raw: Column, error: Column, responded: Column) -> Column:
-    word = F.lower(F.trim(raw))
-    return (
-        F.when(word.isin(*COMPLETED_WORDS), F.lit(STATUS_COMPLETED))
-        .when(word.isin(*ERROR_WORDS), F.lit(STATUS_ERROR))
-        .when(has_text(word), word)
-        .when(error.isNotNull(), F.lit(STATUS_ERROR))
-        .when(responded, F.lit(STATUS_COMPLETED))
-    )
-
-
 def _merged_meta(line: Column) -> Column:
     """Gateway `metadata`, then the keys only `request.metadata` has."""
     top_meta = F.coalesce(line["metadata"], F.create_map().cast("map<string,string>"))
@@ -337,10 +258,11 @@ def _merged_meta(line: Column) -> Column:
     )
 
 
-def _trajectory_id(line: Column, meta: Column) -> Column:
+def _trajectory_id(line: Column) -> Column:
+    """The first non-blank of trajectory_id, metadata.trajectory_id, trace_id, response.id, id."""
     return F.coalesce(
-        *[blank_to_null(c) for c in (
-            line["trajectory_id"], meta[META_TRAJECTORY_ID], line["trace_id"], line["response"]["id"], line["id"],
+        *[nonblank(c) for c in (
+            line["trajectory_id"], _merged_meta(line)[META_TRAJECTORY_ID], line["trace_id"], line["response"]["id"], line["id"],
         )]
     )
 
@@ -357,196 +279,446 @@ _KEY_FIELDS = StructType(
 
 def _keys_of(line: Column) -> Column:
     """The line's trajectory id: the lines of an agent loop share it."""
-    key = _trajectory_id(line, _merged_meta(line))
+    key = _trajectory_id(line)
     return F.when(key.isNotNull(), F.array(key)).otherwise(no_keys())
 
 
-def _calls(records: DataFrame) -> DataFrame:
-    """One row per line: its trajectory id, conversation, usage and times, or its reject."""
-    parsed = with_parsed(records, _LINE, LINE).withColumn(_META, _merged_meta(F.col(_LINE)))
-
-    request_messages = _line("request.messages")
-    reply = F.get(_line("response.choices"), 0)["message"]
-    conversation = F.when(
-        request_messages.isNotNull(),
-        F.concat(request_messages, F.when(reply.isNotNull(), F.array(reply)).otherwise(F.array().cast(ArrayType(_MESSAGE)))),
-    ).otherwise(_line("messages"))
-    trajectory_id = _trajectory_id(F.col(_LINE), F.col(_META))
-    error = F.coalesce(F.get_json_object(_line("error"), "$.message"), _line("error"))
-    started = F.coalesce(
-        timestamp_of(_line("start_time")), timestamp_of(_line("startTime")), F.timestamp_seconds(_line("response.created"))
-    )
-    ended = F.coalesce(timestamp_of(_line("end_time")), timestamp_of(_line("endTime")))
-    return parsed.select(
-        SOURCE_URI, SOURCE_LINE, INGEST_RUN_ID, INGESTED_AT,
-        trajectory_id.alias(_TID),
-        F.coalesce(_line("response.id"), _line("id"), F.concat_ws(":", F.col(SOURCE_URI), F.col(SOURCE_LINE))).alias(_CALL_ID),
-        F.col(_META),
-        conversation.alias(_CONVERSATION),
-        F.size(request_messages).alias(_N_REQUEST),
-        request_messages.isNull().alias(_EXAMPLE),
-        started.alias(_START),
-        ended.alias(_END),
-        _line("latency_ms").try_cast("long").alias(_LATENCY),
-        _line("response.usage.prompt_tokens").alias(_TOKENS_IN),
-        _line("response.usage.completion_tokens").alias(_TOKENS_OUT),
-        F.coalesce(_line("cost_usd"), _line("response_cost")).alias(_COST),
-        _line("response.usage.completion_tokens_details.reasoning_tokens").alias(_REASONING_TOKENS),
-        _status(_line("status"), error, reply.isNotNull()).alias(_STATUS),
-        F.get(_line("response.choices"), 0)["finish_reason"].alias(_FINISH),
-        error.alias(_ERROR),
-        F.coalesce(_line("request.tools"), _line("tools")).alias(_TOOLS),
-        F.coalesce(_line("request.functions"), _line("functions")).alias(_FUNCTIONS),
-        _line("request.model").alias(_REQUEST_MODEL),
-        _line("response.model").alias(_RESPONSE_MODEL),
-        _line("request.user").alias(_USER),
-        *reject_when(
-            (_line(CORRUPT).isNotNull(), WRONG_TYPE, "a field has the wrong JSON type for an OpenAI chat log"),
-            (trajectory_id.isNull(), MISSING_TRAJECTORY_ID, "no trajectory_id, metadata.trajectory_id, trace_id, response id or id"),
-        ),
-    )
-
-
-def _model() -> Column:
-    requested, answered = _best(_REQUEST_MODEL), _best(_RESPONSE_MODEL)
-    prefixed = F.coalesce(answered.startswith(F.concat(requested, F.lit("-"))), F.lit(False))
-    suffix = answered.substr(F.length(requested) + 2, F.length(answered))
-    version = F.coalesce(
-        _best_meta(META_MODEL_VERSION),
-        F.when(prefixed, suffix),
-        blank_to_null(F.regexp_extract(F.coalesce(answered, requested), SNAPSHOT_SUFFIX, 1)),
-    )
-    name = F.coalesce(
-        _best_meta(META_MODEL_NAME),
-        F.when(prefixed, requested),
-        F.regexp_replace(F.coalesce(requested, answered), SNAPSHOT_SUFFIX, ""),
-    )
-    provider = F.coalesce(_best_meta(META_MODEL_PROVIDER), F.when(name.rlike(OPENAI_MODEL_NAMES), F.lit(PROVIDER)))
-    return struct_or_null(MODEL, [provider, name, version])
-
-
-def _tools_available() -> Column:
-    spec = lambda name, description, parameters: F.struct(  # noqa: E731
-        name.alias("name"), description.alias("description"), parameters.alias("parameters")
-    )
-    tools = F.transform(_best(_TOOLS), lambda t: spec(t["function"]["name"], t["function"]["description"], t["function"]["parameters"]))
-    functions = F.transform(_best(_FUNCTIONS), lambda f: spec(f["name"], f["description"], f["parameters"]))
-    return F.filter(F.coalesce(tools, functions), lambda t: t["name"].isNotNull()).cast(ArrayType(TOOL_SPEC))
-
-
-def _extra() -> Column:
-    custom = F.map_filter(
-        _best(_META), lambda k, v: ~k.isin(*CANONICAL_META_KEYS, *COMPUTED_EXTRA_KEYS)
-    )
-    computed = F.map_filter(
-        F.create_map(
-            F.lit(EXTRA_RECORDS), F.col(_RECORDS).cast("string"),
-            F.lit(EXTRA_FINISH_REASON), _best(_FINISH),
-            F.lit(EXTRA_REASONING_TOKENS), F.col(_REASONING_TOKENS).cast("string"),
-            F.lit(EXTRA_ERROR), _best(_ERROR),
-        ),
-        lambda k, v: v.isNotNull(),
-    )
-    return F.map_concat(custom, computed)
-
-
-def _metadata() -> Column:
-    """Trajectory-level values from metadata when given, else aggregated over the calls."""
-    started = F.coalesce(timestamp_of(_best_meta(META_STARTED_AT)), F.col(_START))
-    ended = F.coalesce(timestamp_of(_best_meta(META_ENDED_AT)), F.col(_END))
-    return F.struct(
-        F.coalesce(
-            _best_meta(META_LATENCY_MS).try_cast("double").try_cast("long"), millis_between(started, ended), F.col(_LATENCY)
-        ).alias("latency_ms"),
-        F.coalesce(_best_meta(META_TOKENS_IN).try_cast("long"), F.col(_TOKENS_IN)).alias("tokens_in"),
-        F.coalesce(_best_meta(META_TOKENS_OUT).try_cast("long"), F.col(_TOKENS_OUT)).alias("tokens_out"),
-        F.coalesce(_best_meta(META_COST_USD).try_cast("double"), F.col(_COST)).alias("cost_usd"),
-        F.coalesce(_status(_best_meta(META_STATUS), F.lit(None), F.lit(False)), _best(_STATUS)).alias("status"),
-        started.alias("started_at"),
-        ended.alias("ended_at"),
-        _extra().alias("extra"),
-    ).cast(METADATA)
-
-
-CALL_FIELDS = (_CALL_ID, _N_REQUEST, _START, _END, _LATENCY, _TOKENS_IN, _TOKENS_OUT, _COST, _REASONING_TOKENS)
-
-
-def _call_totals(calls: Column) -> list[Column]:
-    """Earliest start, latest end and the sums of the calls' latency, tokens and cost."""
-
-    def total(field: str, kind: str) -> Column:
-        values = F.filter(F.transform(calls, lambda c: c[field].cast(kind)), lambda v: v.isNotNull())
-        return F.when(F.size(values) > 0, F.aggregate(values, F.lit(0).cast(kind), lambda acc, v: acc + v)).alias(field)
-
-    return [
-        F.array_min(F.transform(calls, lambda c: c[_START])).alias(_START),
-        F.array_max(F.transform(calls, lambda c: c[_END])).alias(_END),
-        total(_LATENCY, "long"), total(_TOKENS_IN, "long"), total(_TOKENS_OUT, "long"),
-        total(_COST, "double"), total(_REASONING_TOKENS, "long"),
-    ]
-
-
-def _group_key() -> Column:
-    """Accepted lines group by trajectory id; a rejected line is a group of its own."""
-    rejected = F.col(REJECT_REASON).isNotNull()
-    return F.struct(
-        F.col(_TID).alias("id"),
-        F.when(rejected, F.col(SOURCE_URI)).alias("uri"),
-        F.when(rejected, F.col(SOURCE_LINE)).alias("line"),
-    )
+_LINEAGE = [SOURCE_URI, SOURCE_LINE, INGEST_RUN_ID, INGESTED_AT]
+_HANDED_TO_PYTHON = [RECORD, *_LINEAGE, _TID]
 
 
 def to_trajectories(records: DataFrame) -> DataFrame:
-    """One candidate per trajectory id (its lines grouped), plus one per rejected line."""
-    calls = _calls(records)
-    best_fields = [_CONVERSATION, _META, _EXAMPLE, _STATUS, _FINISH, _ERROR, _TOOLS, _FUNCTIONS, _REQUEST_MODEL, _RESPONSE_MODEL, _USER]
-    grouped = calls.groupBy(_group_key().alias(_GROUP)).agg(
-        F.min(F.struct(SOURCE_URI, SOURCE_LINE, INGEST_RUN_ID, INGESTED_AT)).alias(_FIRST),
-        F.max_by(
-            F.struct(*best_fields), F.struct(F.size(_CONVERSATION), F.col(_END), F.col(SOURCE_URI), F.col(SOURCE_LINE))
-        ).alias(_BEST),
-        F.first(F.struct(REJECT_REASON, REJECT_DETAIL)).alias(_REJECT),
-        F.count(F.lit(1)).alias(_RECORDS),
-        # A line logged twice (a re-emitted file) is one call: totals are over distinct calls.
-        F.array_distinct(F.collect_list(F.struct(*CALL_FIELDS))).alias(_CALLS),
-    ).select("*", *_call_totals(F.col(_CALLS)))
-    # Materialised once: conversation_parts reads the messages many times.
-    grouped = grouped.withColumn(_MESSAGES, _with_call_usage(_best(_CONVERSATION), F.col(_CALLS)))
-    parts = conversation_parts(F.col(_MESSAGES))
-    content = {
-        "trajectory_id": F.col(f"{_GROUP}.id"),
-        "session_id": _best_meta(META_SESSION_ID),
-        "user_id": F.coalesce(_best_meta(META_USER_ID), _best(_USER)),
-        "tenant": _best_meta(META_TENANT),
-        "source_kind": F.coalesce(
-            _best_meta(META_SOURCE_KIND), F.when(_best(_EXAMPLE), F.lit(DEMONSTRATION)), F.lit(INTERACTION_LOG)
-        ),
-        "agent": struct_or_null(AGENT, [_best_meta(META_AGENT_NAME), _best_meta(META_AGENT_VERSION)]),
-        "model": _model(),
-        "task": struct_or_null(
-            TASK,
-            [_best_meta(META_TASK_TYPE), _best_meta(META_TASK_DIFFICULTY), _best_meta(META_TASK_LANGUAGE), tags_of(_best_meta(META_TAGS))],
+    """Rejects of lines of the wrong shape or without a trajectory id (in Spark), then one
+    candidate per trajectory id, its lines assembled in Python."""
+    line = F.col(_LINE)
+    parsed = with_parsed(records, _LINE, LINE)
+    corrupt = line[CORRUPT].isNotNull()
+    key = _trajectory_id(line)
+    rejected = rejected_candidates(
+        parsed.where(corrupt | key.isNull()),
+        NAME,
+        [(corrupt, WRONG_TYPE, WRONG_TYPE_DETAIL), (F.lit(True), MISSING_TRAJECTORY_ID, MISSING_TRAJECTORY_ID_DETAIL)],
+        records=1,
+    )
+    keyed = parsed.where(~corrupt & key.isNotNull()).select(RECORD, *_LINEAGE, key.alias(_TID))
+    candidates = python_assembly.assemble(keyed, _TID, _HANDED_TO_PYTHON, _assemble_trajectory, NAME)
+    return rejected.unionByName(candidates)
+
+
+# --- in Python: the lines of one trajectory id -> one candidate ---------------------------------
+#
+# Lines reaching Python parsed without error under LINE, so every value has its field's type:
+# objects or null for structs and maps, arrays or null for arrays, integers for longs, numbers
+# or the NaN / Infinity words for doubles; string fields take any JSON.
+
+_CONTENT_PARTS = vv.json_reader(CONTENT_PARTS)
+_TAGS = vv.json_reader(TAGS)
+_CONTEXT_DOCS = vv.json_reader(ArrayType(CONTEXT_DOC))
+# Java's `$` (no MULTILINE) also matches before one line terminator that ends the text; \d is ASCII.
+_JAVA_END = r"(?=(?:\r\n|[\n\r\u0085\u2028\u2029])?\Z)"
+_SNAPSHOT = re.compile(SNAPSHOT_SUFFIX.removesuffix("$") + _JAVA_END, re.ASCII)
+_OPENAI_MODEL = re.compile(OPENAI_MODEL_NAMES, re.ASCII)
+_PAIRS = json.JSONDecoder(object_pairs_hook=lambda pairs: pairs)
+_EPOCH_SCALE = 6  # timestamp_of reads numbers as decimal(38,6) seconds
+_DECODER = json.JSONDecoder(parse_float=vv.JsonFloat)
+_JSON_SPACE = " \t\n\r"
+
+
+def _text(value, *path) -> str | None:
+    """A string field: the string, or another JSON value's text as Jackson copies it."""
+    return vv.jackson_text(vv.get(value, *path))
+
+
+def _object(value, *path) -> dict | None:
+    found = vv.get(value, *path)
+    return found if found.__class__ is dict else None
+
+
+def _list(value, *path) -> list | None:
+    found = vv.get(value, *path)
+    return found if found.__class__ is list else None
+
+
+def _long(value, *path) -> int | None:
+    found = vv.get(value, *path)
+    return found if found.__class__ is int else None
+
+
+def _double(value, *path) -> float | None:
+    return vv.json_double(vv.get(value, *path))
+
+
+def _lower_trim(value: str | None) -> str | None:
+    """lower(trim(value)): Spark's trim strips spaces only."""
+    return None if value is None else value.strip(" ").lower()
+
+
+def _first_json_value(text: str):
+    """The first JSON value of a text (what Jackson reads; the rest is ignored); raises
+    ValueError when there is none."""
+    try:
+        return vv.loads(text)
+    except ValueError:
+        return _DECODER.raw_decode(text.lstrip(_JSON_SPACE))[0]
+
+
+def _json_value_or_absent(text: str):
+    try:
+        return _first_json_value(text)
+    except ValueError:
+        return vv.ABSENT
+
+
+def _json_field(text: str | None, key: str) -> str | None:
+    """get_json_object(text, '$.key'): a string as it is, other values as JSON text; null for a JSON null."""
+    if text is None:
+        return None
+    found = vv.get(_json_value_or_absent(text), key)
+    return None if found is vv.ABSENT else vv.jackson_text(found)
+
+
+def _object_keys(text: str) -> list | None:
+    """json_object_keys(text): the top-level object's keys, duplicates included."""
+    try:
+        pairs = _PAIRS.raw_decode(text)[0]
+    except ValueError:
+        return None
+    return [k for k, _ in pairs] if isinstance(pairs, list) else None
+
+
+def tool_error_of(text: str | None) -> str | None:
+    """A tool result that is exactly `{"error": ...}` is the tool's error text."""
+    if text is None or not text.startswith('{"error"') or _object_keys(text) != ["error"]:
+        return None
+    return _json_field(text, "error")
+
+
+def text_of(content: str | None) -> str | None:
+    """Message content as text: a plain string as is, a content-parts array (read from its JSON
+    text, as Spark did) as its texts; a string that merely looks like a parts array is read as one."""
+    if content is None or not content.startswith("[{"):
+        return content
+    parts = _CONTENT_PARTS(content)
+    if not parts or any(p is None or p["type"] is None for p in parts):
+        return content
+    return CONTENT_PART_SEPARATOR.join(t for t in (first(p["text"], p["refusal"]) for p in parts) if t is not None)
+
+
+def tags_of(value: str | None) -> list | None:
+    """Tags given as a JSON array (`["a","b"]`) or as comma-separated text (`a, b`)."""
+    if value is None:
+        return None
+    as_json = _TAGS(value) if value.startswith("[") else None
+    if as_json is not None:
+        return as_json
+    return [t for t in (t.strip(" ") for t in value.split(",")) if t != ""]
+
+
+def timestamp_of(value: str | None) -> int | None:
+    """conversation.timestamp_of in seconds: Unix seconds (read as decimal(38,6)) or ISO-8601 text
+    -> epoch microseconds; None if neither."""
+    seconds = vv.text_to_decimal(value, _EPOCH_SCALE)
+    if seconds is None:
+        return vv.timestamp_micros(value)
+    if seconds.adjusted() + _EPOCH_SCALE >= vv.MAX_DECIMAL_DIGITS - _EPOCH_SCALE:
+        return None  # seconds * 1e6 overflows decimal(38,6) (Spark: null, or an error under ANSI)
+    micros = int(seconds.scaleb(_EPOCH_SCALE, context=vv.WIDE))
+    return micros if vv.LONG_MIN <= micros <= vv.LONG_MAX else None
+
+
+def _millis_between(start: int | None, end: int | None) -> int | None:
+    return None if start is None or end is None else int((end - start) / 1000)
+
+
+def _status(raw: str | None, error: str | None, responded: bool) -> str | None:
+    """A gateway status word as the canonical status; else error when there is one, completed when answered."""
+    word = _lower_trim(raw)
+    if word in COMPLETED_WORDS:
+        return STATUS_COMPLETED
+    if word in ERROR_WORDS:
+        return STATUS_ERROR
+    if word:
+        return word
+    if error is not None:
+        return STATUS_ERROR
+    return STATUS_COMPLETED if responded else None
+
+
+def _string_map(value) -> dict:
+    """A map<string,string> field (JSON null -> empty): values as string fields read them."""
+    return {k: vv.jackson_text(v) for k, v in value.items()} if value.__class__ is dict else {}
+
+
+def _meta(line: dict) -> dict:
+    """Gateway `metadata`, then the keys only `request.metadata` has."""
+    merged = _string_map(vv.get(line, "metadata"))
+    for key, value in _string_map(vv.get(line, "request", "metadata")).items():
+        merged.setdefault(key, value)
+    return merged
+
+
+def _message(raw) -> dict:
+    """One chat message as a conversation MESSAGE (a JSON null message has every field null)."""
+    text = text_of(_text(raw, "content"))
+    retrieval = _text(raw, "name") == RETRIEVAL_NAME
+    role = _lower_trim(_text(raw, "role"))
+    error = tool_error_of(text) if role == TOOL else None
+    calls = _list(raw, "tool_calls")
+    return message(
+        role=TOOL if retrieval else role,
+        content=first(blank_to_null(text), _text(raw, "refusal")) if error is None else None,
+        reasoning=first(_text(raw, "reasoning_content"), _text(raw, "reasoning")),
+        tool_calls=None if calls is None else [_tool_call(c) for c in calls],
+        tool_call_id=_text(raw, "tool_call_id"),
+        error=error,
+        kind=STEP_RETRIEVAL if retrieval else None,
+    )
+
+
+def _tool_call(raw) -> dict:
+    return {"call_id": _text(raw, "id"), "name": _text(raw, "function", "name"),
+            "arguments": _text(raw, "function", "arguments"), "result": None, "error": None}
+
+
+@dataclass(slots=True)
+class _Call:
+    """One line: what it adds to the trajectory's totals, and how it ranks as the trajectory."""
+
+    line: dict
+    row: dict
+    conversation: list | None  # raw messages: the request's plus the reply, or the example's
+    n_request: int | None  # how many messages the request sent = position of the reply
+    start: int | None
+    end: int | None
+
+    def rank(self) -> tuple:
+        """The line with the longest conversation, then the latest end, then the last position, is the trajectory."""
+        size = -1 if self.conversation is None else len(self.conversation)
+        return (size, self.end is not None, self.end or 0, self.row[SOURCE_URI], self.row[SOURCE_LINE])
+
+    def counted(self) -> "_Counted":
+        """The call's identity and its counted values: a call logged twice counts once."""
+        line, usage = self.line, _object(self.line, "response", "usage")
+        cost = first(_double(line, "cost_usd"), _double(line, "response_cost"))
+        return _Counted(
+            call_id=first(_text(line, "response", "id"), _text(line, "id"), f"{self.row[SOURCE_URI]}:{self.row[SOURCE_LINE]}"),
+            n_request=self.n_request,
+            start=self.start,
+            end=self.end,
+            latency=vv.double_to_long(_double(line, "latency_ms")),
+            tokens_in=_long(usage, "prompt_tokens"),
+            tokens_out=_long(usage, "completion_tokens"),
+            cost=_NAN if cost != cost else cost,  # NaN equals NaN in Spark's array_distinct
+            reasoning_tokens=_long(usage, "completion_tokens_details", "reasoning_tokens"),
+        )
+
+
+_NAN = "NaN"
+
+
+class _Counted(NamedTuple):
+    """What one call adds to the trajectory (Spark's CALL_FIELDS struct); equal tuples are one call."""
+
+    call_id: str
+    n_request: int | None
+    start: int | None
+    end: int | None
+    latency: int | None
+    tokens_in: int | None
+    tokens_out: int | None
+    cost: float | str | None
+    reasoning_tokens: int | None
+
+
+def _reply(line: dict) -> dict | None:
+    return _object(line, "response", "choices", 0, "message")
+
+
+def _read_call(row: dict) -> _Call:
+    line = _first_json_value(row[RECORD])
+    requested = _list(line, "request", "messages")
+    reply = _reply(line)
+    conversation = _list(line, "messages") if requested is None else requested + ([reply] if reply is not None else [])
+    created = _long(line, "response", "created")
+    start = first(
+        timestamp_of(_text(line, "start_time")), timestamp_of(_text(line, "startTime")),
+        created * vv.MICROS_PER_SECOND if created is not None else None,
+    )
+    end = first(timestamp_of(_text(line, "end_time")), timestamp_of(_text(line, "endTime")))
+    return _Call(line, row, conversation, None if requested is None else len(requested), start, end)
+
+
+@dataclass(slots=True)
+class _Totals:
+    """Earliest start, latest end and the sums of the distinct calls' latency, tokens and cost."""
+
+    start: int | None
+    end: int | None
+    latency: int | None
+    tokens_in: int | None
+    tokens_out: int | None
+    cost: float | None
+    reasoning_tokens: int | None
+
+
+def _sum(values: list, zero):
+    present = [v for v in values if v is not None]
+    if not present:
+        return None
+    total = zero
+    for v in present:
+        total += v
+    return total
+
+
+def _totals(calls: list[_Counted]) -> _Totals:
+    starts = [c.start for c in calls if c.start is not None]
+    ends = [c.end for c in calls if c.end is not None]
+    return _Totals(
+        min(starts) if starts else None,
+        max(ends) if ends else None,
+        _sum([c.latency for c in calls], 0),
+        _sum([c.tokens_in for c in calls], 0),
+        _sum([c.tokens_out for c in calls], 0),
+        _sum([math.nan if c.cost == _NAN else c.cost for c in calls], 0.0),
+        _sum([c.reasoning_tokens for c in calls], 0),
+    )
+
+
+def _with_call_usage(messages: list[dict], calls: list[_Counted]) -> list[dict]:
+    """Each assistant reply gets the times and tokens of the (first) call that produced it."""
+    by_position: dict = {}
+    for call in calls:
+        by_position.setdefault(call.n_request, call)
+    for position, m in enumerate(messages):
+        call = by_position.get(position)
+        if call is not None and m["role"] == ASSISTANT:
+            m.update(started_at=call.start, ended_at=call.end, tokens_in=call.tokens_in, tokens_out=call.tokens_out)
+    return messages
+
+
+def _model(meta: dict, requested: str | None, answered: str | None) -> dict | None:
+    """MODEL: metadata's names, else the requested name with the answered snapshot's suffix as version."""
+    prefixed = requested is not None and answered is not None and answered.startswith(requested + "-")
+    basis = first(answered, requested)
+    snapshot = _SNAPSHOT.search(basis) if basis is not None else None
+    version = first(meta.get(META_MODEL_VERSION), answered[len(requested) + 1:] if prefixed else None,
+                    blank_to_null(snapshot.group(1)) if snapshot else None)
+    named = first(requested, answered)
+    name = first(meta.get(META_MODEL_NAME), requested if prefixed else None,
+                 _SNAPSHOT.sub("", named) if named is not None else None)
+    guessed = PROVIDER if name is not None and _OPENAI_MODEL.search(name) else None
+    provider = first(meta.get(META_MODEL_PROVIDER), guessed)
+    return None if provider is None and name is None and version is None else {"provider": provider, "name": name, "version": version}
+
+
+def _tools_available(line: dict) -> list | None:
+    """`tools` ({type, function}) else legacy `functions`, of the request or the example; unnamed dropped."""
+    tools = first(_list(line, "request", "tools"), _list(line, "tools"))
+    functions = first(_list(line, "request", "functions"), _list(line, "functions"))
+    if tools is not None:
+        specs = [_object(t, "function") for t in tools]
+    elif functions is not None:
+        specs = functions
+    else:
+        return None
+    named = [{"name": _text(f, "name"), "description": _text(f, "description"), "parameters": _text(f, "parameters")} for f in specs]
+    return [s for s in named if s["name"] is not None]
+
+
+def _error(line: dict) -> str | None:
+    """The error's message, or the error itself (text, or JSON text)."""
+    raw = _text(line, "error")
+    return first(_json_field(raw, "message") if raw is not None and raw.lstrip(_JSON_SPACE).startswith("{") else None, raw)
+
+
+def _extra(meta: dict, records: int, line: dict, error: str | None, totals: _Totals) -> list[tuple]:
+    """Custom metadata keys (null values kept, as the Spark map did), then the adapter's own."""
+    custom = [(k, v) for k, v in meta.items() if k not in CANONICAL_META_KEYS and k not in COMPUTED_EXTRA_KEYS]
+    computed = [
+        (EXTRA_RECORDS, str(records)),
+        (EXTRA_FINISH_REASON, _text(line, "response", "choices", 0, "finish_reason")),
+        (EXTRA_REASONING_TOKENS, None if totals.reasoning_tokens is None else str(totals.reasoning_tokens)),
+        (EXTRA_ERROR, error),
+    ]
+    return custom + [(k, v) for k, v in computed if v is not None]
+
+
+def _metadata(meta: dict, best: _Call, totals: _Totals, records: int) -> dict:
+    """Trajectory-level values from metadata when given, else aggregated over the calls."""
+    line = best.line
+    error = _error(line)
+    started = first(timestamp_of(meta.get(META_STARTED_AT)), totals.start)
+    ended = first(timestamp_of(meta.get(META_ENDED_AT)), totals.end)
+    return {
+        "latency_ms": first(vv.double_to_long(vv.text_to_double(meta.get(META_LATENCY_MS))), _millis_between(started, ended), totals.latency),
+        "tokens_in": first(vv.text_to_long(meta.get(META_TOKENS_IN)), totals.tokens_in),
+        "tokens_out": first(vv.text_to_long(meta.get(META_TOKENS_OUT)), totals.tokens_out),
+        "cost_usd": first(vv.text_to_double(meta.get(META_COST_USD)), totals.cost),
+        "status": first(_status(meta.get(META_STATUS), None, False), _status(_text(line, "status"), error, _reply(line) is not None)),
+        "started_at": started,
+        "ended_at": ended,
+        "extra": _extra(meta, records, line, error, totals),
+    }
+
+
+def _struct_or_null(**values) -> dict | None:
+    return values if any(v is not None for v in values.values()) else None
+
+
+def _content(trajectory_id: str, best: _Call, calls: list[_Counted], records: int) -> dict:
+    line, meta = best.line, _meta(best.line)
+    totals = _totals(calls)
+    raw = best.conversation or []
+    parts = conversation_parts(_with_call_usage([_message(m) for m in raw], calls))
+    example = _list(line, "request", "messages") is None
+    return {
+        "trajectory_id": trajectory_id,
+        "session_id": meta.get(META_SESSION_ID),
+        "user_id": first(meta.get(META_USER_ID), _text(line, "request", "user")),
+        "tenant": meta.get(META_TENANT),
+        "source_kind": first(meta.get(META_SOURCE_KIND), DEMONSTRATION if example else None, INTERACTION_LOG),
+        "agent": _struct_or_null(name=meta.get(META_AGENT_NAME), version=meta.get(META_AGENT_VERSION)),
+        "model": _model(meta, _text(line, "request", "model"), _text(line, "response", "model")),
+        "task": _struct_or_null(
+            type=meta.get(META_TASK_TYPE), difficulty=meta.get(META_TASK_DIFFICULTY),
+            language=meta.get(META_TASK_LANGUAGE), tags=tags_of(meta.get(META_TAGS)),
         ),
         "system_prompt": parts.system_prompt,
         "input": parts.input,
-        "context_docs": F.from_json(_best_meta(META_CONTEXT_DOCS), ArrayType(CONTEXT_DOC)),
+        "context_docs": _CONTEXT_DOCS(meta.get(META_CONTEXT_DOCS)),
         "steps": parts.steps,
-        "tools_available": _tools_available(),
+        "tools_available": _tools_available(line),
         "final_output": parts.final_output,
-        "metadata": _metadata(),
+        "metadata": _metadata(meta, best, totals, records),
     }
-    built = grouped.select(
-        *[column.alias(name) for name, column in content.items()],
-        F.lit(NAME).alias(SOURCE_FORMAT),
-        *[F.col(f"{_FIRST}.{c}").alias(c) for c in (SOURCE_URI, SOURCE_LINE, INGEST_RUN_ID, INGESTED_AT)],
-        F.col(f"{_REJECT}.{REJECT_REASON}").alias(_LINE_REASON),
-        F.col(f"{_REJECT}.{REJECT_DETAIL}").alias(_LINE_DETAIL),
-    )
-    empty = ~has_text(F.col("input")) & (F.coalesce(F.size("steps"), F.lit(0)) <= 0) & ~has_text(F.col("final_output"))
-    return as_candidates(
-        built.withColumn(REJECT_REASON, F.coalesce(F.col(_LINE_REASON), F.when(empty, F.lit(NO_CONTENT))))
-        .withColumn(REJECT_DETAIL, F.coalesce(F.col(_LINE_DETAIL), F.when(empty, F.lit("no input, steps or final output"))))
-    )
+
+
+def _lineage_order(row: dict) -> tuple:
+    """The Spark adapter's min(struct(source_uri, source_line, ingest_run_id, ingested_at))."""
+    return (row[SOURCE_URI], row[SOURCE_LINE], row[INGEST_RUN_ID], row[INGESTED_AT])
+
+
+def _distinct(calls: list[_Counted]) -> list[_Counted]:
+    """Spark's array_distinct: the first of equal calls, in order."""
+    return list(dict.fromkeys(calls))
+
+
+def _assemble_trajectory(rows: list[dict]) -> list[dict]:
+    """The lines sharing a trajectory id -> its candidate (a `no_content` reject when empty)."""
+    rows = sorted(rows, key=_lineage_order)
+    calls = [_read_call(row) for row in rows]
+    best = max(calls, key=_Call.rank)
+    content = _content(rows[0][_TID], best, _distinct([c.counted() for c in calls]), len(rows))
+    empty = not has_text(content["input"]) and not content["steps"] and not has_text(content["final_output"])
+    first_row = rows[0]
+    return [{
+        **content,
+        SOURCE_FORMAT: NAME,
+        **{c: first_row[c] for c in _LINEAGE},
+        REJECT_REASON: NO_CONTENT if empty else None,
+        REJECT_DETAIL: NO_CONTENT_DETAIL if empty else None,
+    }]
 
 
 ADAPTER = Adapter(NAME, detects, to_trajectories, GroupKeys(_KEY_FIELDS, _keys_of), DETECT_FIELDS)

@@ -1,4 +1,5 @@
-"""Trace assembly in Python workers: each group's records in, candidate rows out, as Arrow.
+"""Trajectory assembly in Python workers (trace formats, openai_chat): each group's records in,
+candidate rows out, as Arrow.
 
 Assembling a trace from Spark column expressions costs tens of thousands of py4j calls to plan
 and runs its many higher-order functions interpreted; the same rules in plain Python over

@@ -8,8 +8,9 @@ columns. This module holds those reading rules once:
   coalesce, as in Spark);
 - a value read as text is the string itself, or its JSON as Spark's VARIANT writes it (compact,
   object keys sorted, decimals without trailing zeros, doubles as Java prints them);
-- a `from_json` string field holds non-strings as the JSON Jackson copies (keys in their order),
-  and an object read back from that text has its fractions as doubles (`jackson_copy`);
+- a `from_json` string field holds non-strings as the JSON Jackson copies (keys in their order,
+  NaN and the infinities quoted), and an object read back from that text has its fractions as
+  doubles (`jackson_copy`);
 - a `from_json` double field takes numbers and the NaN / Infinity words, nothing else;
 - casts of text to double / long / decimal / timestamp follow Spark's (ANSI `try_cast`,
   `try_to_timestamp`);
@@ -26,7 +27,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from datetime import date, datetime, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -260,8 +261,11 @@ def _variant_number(value) -> str:
 
 
 def _jackson_number(value) -> str:
+    """A number as Jackson writes it: doubles as Java prints them, NaN and the infinities quoted
+    (its QUOTE_NON_NUMERIC_NUMBERS default; 1e400 reads as Infinity)."""
     if isinstance(value, float):
-        return java_double(float(value))
+        written = java_double(float(value))
+        return written if math.isfinite(value) else f'"{written}"'
     return str(value)
 
 
@@ -405,6 +409,25 @@ def text_to_integral_decimal(s: str | None) -> int | None:
         return None
     integral = int(value.to_integral_value(rounding=ROUND_HALF_UP))
     return integral if len(str(abs(integral))) <= MAX_DECIMAL_DIGITS else None
+
+
+# Wide enough for any decimal(38, s) value and its products, so no arithmetic rounds.
+WIDE = Context(prec=4 * MAX_DECIMAL_DIGITS)
+
+
+def text_to_decimal(s: str | None, scale: int) -> Decimal | None:
+    """try_cast(s AS decimal(38, scale)): rounded half up to `scale` places; None when unparsable
+    or wider than 38 digits."""
+    if s is None:
+        return None
+    trimmed = _trim(s)
+    if not _DECIMAL.fullmatch(trimmed):
+        return None
+    try:
+        value = Decimal(trimmed).quantize(Decimal(1).scaleb(-scale), rounding=ROUND_HALF_UP, context=WIDE)
+    except InvalidOperation:
+        return None
+    return value if value.adjusted() < MAX_DECIMAL_DIGITS - scale else None
 
 
 def text_to_long(s: str | None) -> int | None:
