@@ -395,20 +395,9 @@ _DECIMAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
 def text_to_integral_decimal(s: str | None) -> int | None:
-    """try_cast(s AS decimal(38,0)): rounded half up; None when unparsable or over 38 digits."""
-    if s is None:
-        return None
-    trimmed = _trim(s)
-    if not _DECIMAL.fullmatch(trimmed):
-        return None
-    try:
-        value = Decimal(trimmed)
-    except InvalidOperation:
-        return None
-    if value.adjusted() >= MAX_DECIMAL_DIGITS:
-        return None
-    integral = int(value.to_integral_value(rounding=ROUND_HALF_UP))
-    return integral if len(str(abs(integral))) <= MAX_DECIMAL_DIGITS else None
+    """try_cast(s AS decimal(38,0)) as an int: rounded half up; None when unparsable or over 38 digits."""
+    value = text_to_decimal(s, 0)
+    return None if value is None else int(value)
 
 
 # Wide enough for any decimal(38, s) value and its products, so no arithmetic rounds.
