@@ -13,7 +13,7 @@ that earlier ingest runs brought and assemble them with the new ones.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -99,7 +99,7 @@ class Adapter:
     detects: Callable[[TopFields], Column]
     to_trajectories: Callable[[DataFrame], DataFrame]
     group_keys: GroupKeys | None = None
-    detect_fields: tuple[str, ...] = field(default=())
+    detect_fields: tuple[str, ...] = ()
 
 
 def no_keys() -> Column:
