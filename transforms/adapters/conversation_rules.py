@@ -27,7 +27,7 @@ from transforms.adapters.conversation import (
     TOOL,
     USER,
 )
-from transforms.adapters.message_shapes import first
+from transforms.adapters.message_shapes import first, nonblank
 
 MESSAGE_FIELDS = tuple(f.name for f in MESSAGE.fields)
 
@@ -42,11 +42,7 @@ class Parts:
 
 def has_text(value: str | None) -> bool:
     """length(trim(value)) > 0: Spark's trim strips spaces only."""
-    return value is not None and value.strip(" ") != ""
-
-
-def blank_to_null(value: str | None) -> str | None:
-    return value if has_text(value) else None
+    return nonblank(value) is not None
 
 
 def message(**values) -> dict:
@@ -68,7 +64,7 @@ def _leading_system(messages: list[dict]) -> int:
 def _system_prompt(leading: list[dict]) -> str | None:
     if not leading:
         return None
-    return blank_to_null(SYSTEM_PROMPT_SEPARATOR.join(m["content"] for m in leading if m["content"] is not None))
+    return nonblank(SYSTEM_PROMPT_SEPARATOR.join(m["content"] for m in leading if m["content"] is not None))
 
 
 def _tool_steps(m: dict, results: list[dict]) -> list[dict]:
@@ -91,7 +87,7 @@ def _steps_of(m: dict, results: list[dict], call_ids: set) -> list[dict]:
     if role == ASSISTANT:
         said = []
         if has_text(m["content"]):
-            said.append(_step(STEP_LLM, ASSISTANT, m, m["content"], blank_to_null(m["reasoning"])))
+            said.append(_step(STEP_LLM, ASSISTANT, m, m["content"], nonblank(m["reasoning"])))
         elif has_text(m["reasoning"]):
             said.append(_step(STEP_REASONING, ASSISTANT, m, reasoning=m["reasoning"]))
         return said + _tool_steps(m, results)
@@ -99,7 +95,7 @@ def _steps_of(m: dict, results: list[dict], call_ids: set) -> list[dict]:
     if role == TOOL:
         answered = m["tool_call_id"] in call_ids  # its call's step carries it
         return [] if answered else [_step(kind, role, m, first(m["content"], m["error"]))]
-    return [_step(kind, role, m, m["content"], blank_to_null(m["reasoning"]))]
+    return [_step(kind, role, m, m["content"], nonblank(m["reasoning"]))]
 
 
 def _final_output(messages: list[dict]) -> str | None:

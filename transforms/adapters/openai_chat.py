@@ -72,6 +72,7 @@ from pyspark.sql.types import (
 )
 
 from schemas.trajectory import CONTEXT_DOC
+from transforms.adapters import message_shapes as ms
 from transforms.adapters import python_assembly
 from transforms.adapters import variant_values as vv
 from transforms.adapters.base import (
@@ -96,7 +97,7 @@ from transforms.adapters.base import (
     with_parsed,
 )
 from transforms.adapters.conversation import ASSISTANT, CONTENT_PART_SEPARATOR, CONTENT_PARTS, STEP_RETRIEVAL, TAGS, TOOL
-from transforms.adapters.conversation_rules import blank_to_null, conversation_parts, has_text, message
+from transforms.adapters.conversation_rules import conversation_parts, has_text, message
 from transforms.adapters.message_shapes import first
 from transforms.adapters.openai_conventions import (
     CANONICAL_META_KEYS,
@@ -466,7 +467,7 @@ def _message(raw) -> dict:
     calls = _list(raw, "tool_calls")
     return message(
         role=TOOL if retrieval else role,
-        content=first(blank_to_null(text), _text(raw, "refusal")) if error is None else None,
+        content=first(ms.nonblank(text), _text(raw, "refusal")) if error is None else None,
         reasoning=first(_text(raw, "reasoning_content"), _text(raw, "reasoning")),
         tool_calls=None if calls is None else [_tool_call(c) for c in calls],
         tool_call_id=_text(raw, "tool_call_id"),
@@ -603,7 +604,7 @@ def _model(meta: dict, requested: str | None, answered: str | None) -> dict | No
     basis = first(answered, requested)
     snapshot = _SNAPSHOT.search(basis) if basis is not None else None
     version = first(meta.get(META_MODEL_VERSION), answered[len(requested) + 1:] if prefixed else None,
-                    blank_to_null(snapshot.group(1)) if snapshot else None)
+                    ms.nonblank(snapshot.group(1)) if snapshot else None)
     named = first(requested, answered)
     name = first(meta.get(META_MODEL_NAME), requested if prefixed else None,
                  _SNAPSHOT.sub("", named) if named is not None else None)
