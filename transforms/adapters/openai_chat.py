@@ -74,6 +74,7 @@ from pyspark.sql.types import (
 from schemas.trajectory import CONTEXT_DOC
 from transforms.adapters import message_shapes as ms
 from transforms.adapters import python_assembly
+from transforms.adapters import trace_rules as tr
 from transforms.adapters import variant_values as vv
 from transforms.adapters.base import (
     CORRUPT,
@@ -427,10 +428,6 @@ def timestamp_of(value: str | None) -> int | None:
     return micros if vv.LONG_MIN <= micros <= vv.LONG_MAX else None
 
 
-def _millis_between(start: int | None, end: int | None) -> int | None:
-    return None if start is None or end is None else int((end - start) / 1000)
-
-
 def _status(raw: str | None, error: str | None, responded: bool) -> str | None:
     """A gateway status word as the canonical status; else error when there is one, completed when answered."""
     word = _lower_trim(raw)
@@ -652,7 +649,7 @@ def _metadata(meta: dict, best: _Call, totals: _Totals, records: int) -> dict:
     started = first(timestamp_of(meta.get(META_STARTED_AT)), totals.start)
     ended = first(timestamp_of(meta.get(META_ENDED_AT)), totals.end)
     return {
-        "latency_ms": first(vv.double_to_long(vv.text_to_double(meta.get(META_LATENCY_MS))), _millis_between(started, ended), totals.latency),
+        "latency_ms": first(vv.double_to_long(vv.text_to_double(meta.get(META_LATENCY_MS))), tr.latency_ms(started, ended), totals.latency),
         "tokens_in": first(vv.text_to_long(meta.get(META_TOKENS_IN)), totals.tokens_in),
         "tokens_out": first(vv.text_to_long(meta.get(META_TOKENS_OUT)), totals.tokens_out),
         "cost_usd": first(vv.text_to_double(meta.get(META_COST_USD)), totals.cost),
