@@ -98,6 +98,9 @@ def build_spark(settings: Settings, verbose: bool = False) -> SparkSession:
             "Delta jars unavailable: spark.jars_dir holds no delta-spark jar and "
             "spark.delta_package is empty; run `make jars`"
         )
+    daemon = str(settings["spark.python_daemon_module"] or "").strip()
+    if daemon:
+        builder = builder.config("spark.python.daemon.module", daemon)
     for key, value in (settings["spark.extra"] or {}).items():
         builder = builder.config(str(key), str(value))
     if str(settings["spark.master"]).startswith("local"):
