@@ -74,6 +74,13 @@ def build_spark(settings: Settings, verbose: bool = False) -> SparkSession:
         .config("spark.sql.codegen.cache.maxEntries", str(settings["spark.codegen_cache_entries"]))
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.sql.session.timeZone", "UTC")
+        # A JSON object that repeats a key is read as Python's json, JavaScript and Spark's own
+        # struct fields read it: the last value wins. Spark's defaults fail a map field on such
+        # an object (one OpenAI log line failed the whole normalize) and put a variant field's
+        # record in the corrupt column (a wrong_type quarantine); the adapters' Python
+        # assembly, which reads the same records with json.loads, already keeps the last.
+        .config("spark.sql.mapKeyDedupPolicy", "LAST_WIN")
+        .config("spark.sql.variant.allowDuplicateKeys", "true")
         .config("spark.ui.showConsoleProgress", "true" if verbose else "false")
         .config("spark.ui.enabled", "false")
         # PySpark's DataFrame debugging records the Python call site of every Column and

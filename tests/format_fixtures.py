@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
 
 from pyspark.sql import DataFrame, SparkSession
 
 from schemas.bronze import RAW_RECORD
+from transforms.adapters.base import Adapter
+from transforms.format_detection import detect_format, to_candidates
 
 FORMATS_DIR = Path(__file__).parent / "fixtures" / "formats"
 RUN_ID = "run-test"
@@ -36,3 +39,27 @@ def other_formats_lines(fmt: str) -> list[str]:
 def bronze(spark: SparkSession, lines: list[tuple[str, int, str]]) -> DataFrame:
     rows = [(text, len(text.encode()), uri, number, RUN_ID, INGESTED_AT) for text, number, uri in lines]
     return spark.createDataFrame(rows, RAW_RECORD)
+
+
+_FIRST_SCALAR_MEMBER = re.compile(r'\{("[^"\\]+")\s*:\s*("(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?|true|false|null)\s*,')
+OVERWRITTEN = "~overwritten~"
+_KEEP = {"true": "false", "false": "true", "null": "null"}
+_DECOYS = {'"': f'"{OVERWRITTEN}"', **{c: "987654321" for c in "-0123456789"}}
+
+
+def with_repeated_keys(text: str) -> str:
+    """The line with the first member of each object written twice, first with a decoy of the
+    same JSON type (a null stays null): read as JSON readers read a repeated key (the last
+    wins), it is the same record."""
+    def repeat(member: re.Match) -> str:
+        key, value = member[1], member[2]
+        return f"{{{key}: {_DECOYS.get(value[:1], value) if value not in _KEEP else _KEEP[value]}, {key}: {value},"
+
+    return _FIRST_SCALAR_MEMBER.sub(repeat, text)
+
+
+def detected_candidates(spark: SparkSession, lines: list[tuple[str, int, str]], adapters: list[Adapter]) -> list[dict]:
+    """The candidates of the lines, each detected and mapped by `adapters`, collected in lineage
+    order (chispa cannot order rows holding a map)."""
+    rows = to_candidates(detect_format(bronze(spark, lines), adapters), adapters).collect()
+    return sorted((r.asDict(recursive=True) for r in rows), key=lambda c: (c["source_uri"], c["source_line"], c["trajectory_id"] or ""))

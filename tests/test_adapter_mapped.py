@@ -15,7 +15,7 @@ from pyspark.sql import functions as F
 from jobs import ingest, normalize
 from jobs.errors import ConfError
 from jobs.settings import load_settings
-from tests.format_fixtures import FORMATS_DIR, bronze, fixture_lines, other_formats_lines
+from tests.format_fixtures import FORMATS_DIR, OVERWRITTEN, bronze, detected_candidates, fixture_lines, other_formats_lines, with_repeated_keys
 from tests.raw_files import native_record, write_lines
 from transforms.adapters.base import TopFields
 from transforms.adapters.registry import adapters
@@ -152,10 +152,30 @@ def test_mapping_names_must_be_unique(mapping):
         adapters([_with(mapping, name="openai_chat")])
 
 
+def test_a_repeated_key_reads_as_its_last_value_at_every_level(spark, mapping):
+    lines = fixture_lines(FORMAT)
+    repeated = [(with_repeated_keys(text), number, uri) for text, number, uri in lines]
+    assert all(text.startswith(f'{{"source": "{OVERWRITTEN}", "source": "acme-bot"') for text, _, _ in repeated)
+    assert sum(text.count(OVERWRITTEN) for text, _, _ in repeated) > 2 * len(lines)  # nested objects too
+    both = adapters([mapping])
+
+    def candidates(rows) -> list[dict]:
+        """A tool's parameters are the source's JSON text, kept as written: compared as read."""
+        found = detected_candidates(spark, rows, both)
+        for tool in (t for c in found for t in c["tools_available"] or []):
+            tool["parameters"] = json.loads(tool["parameters"]) if tool["parameters"] else None
+        return found
+
+    expected = candidates(lines)
+    assert {c["source_format"] for c in expected} == {FORMAT} and len(expected) == len(lines)
+    assert candidates(repeated) == expected
+
+
 def test_paths_accept_the_usual_spellings():
-    assert parse_path("a.b[0]", "w").jsonpath == parse_path("$.a.b[0]", "w").jsonpath == "$.a.b[0]"
+    short, full = parse_path("a.b[0]", "w"), parse_path("$.a.b[0]", "w")
+    assert (short.first, short.rest) == (full.first, full.rest) == ("a", ("b", 0))
     quoted = parse_path("$['a b'].c", "w")
-    assert (quoted.first, quoted.rest) == ("a b", "$.c")
+    assert (quoted.first, quoted.rest) == ("a b", ("c",))
 
 
 def test_normalize_takes_mapped_and_openai_records_with_every_line_accounted(spark, lake, fresh_settings, mapping):

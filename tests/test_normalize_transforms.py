@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 
 import pytest
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
 from schemas.bronze import RAW_RECORD
-from tests.format_fixtures import FORMATS_DIR, fixture_lines
+from tests.format_fixtures import FORMATS_DIR, OVERWRITTEN, detected_candidates, fixture_lines, with_repeated_keys
 from tests.raw_files import native_record
 from transforms.adapters import native
 from transforms.adapters.base import Adapter, TopFields
@@ -75,6 +76,20 @@ def test_a_detector_reading_a_field_it_did_not_declare_is_an_error(spark):
     undeclared = Adapter("y_format", lambda r: r["y"].isNotNull(), lambda df: df)
     with pytest.raises(KeyError, match="detect_fields"):
         detect_format(records, [native.ADAPTER, undeclared])
+
+
+def test_a_repeated_json_key_reads_as_its_last_value_in_every_adapter(spark):
+    """Spark's defaults failed the whole batch on an OpenAI line whose metadata repeats a key
+    (a map field) and quarantined trace records as wrong_type (variant fields)."""
+    lines = [line for folder in sorted(p.name for p in FORMATS_DIR.iterdir() if p.is_dir()) for line in fixture_lines(folder)]
+    lines.append((json.dumps(native_record("t-native")), 1, "native.jsonl"))
+    repeated = [(with_repeated_keys(text), number, uri) for text, number, uri in lines]
+    assert sum(text.count(OVERWRITTEN) for text, _, _ in repeated) > len(lines)
+    openai_metadata = re.compile(rf'"metadata": \{{("[^"]+"): "{OVERWRITTEN}", \1:')
+    assert any(openai_metadata.search(with_repeated_keys(text)) for text, _, _ in fixture_lines("openai_chat"))
+    expected = detected_candidates(spark, lines, BUILT_IN)
+    assert len([c for c in expected if c["reject_reason"] is None]) >= len(BUILT_IN)
+    assert detected_candidates(spark, repeated, BUILT_IN) == expected
 
 
 def test_completeness_lists_captured_parts_in_order(spark):

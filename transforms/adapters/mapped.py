@@ -4,8 +4,9 @@ A mapping (one entry of `normalize.mappings`, documented with a full example in
 conf/local.yaml) names, as JSON paths into the record (`$.a.b`, `$.a[0].b`, `$['a b']` or the
 dotted shorthand `a.b`), how to recognise the source, where the trajectory id, the messages and
 their parts, the tools and the metadata sit. The record is read once into a string map of its
-top-level keys (nested values as JSON text) and each path looks up its first key there and the
-rest with get_json_object; the messages array is read into an array of such maps, so any
+top-level keys (nested values as JSON text) and each path looks up its first key there and each
+further key or index in the JSON text it reaches (a key repeated in an object reads as its last
+value, as everywhere in trajlake); the messages array is read into an array of such maps, so any
 message shape works with built-ins only. The conversation rules (system prompt, input, steps,
 tool call/result pairing, final output) are those of `conversation.py`, shared with
 openai_chat. One record is one trajectory.
@@ -94,24 +95,44 @@ DEFAULT_EPOCH_UNIT = "s"
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 
 _SEGMENT = re.compile(r"\.([^.\[\]'\s]+)|\[(\d+)\]|\['([^']+)'\]")
-_SIMPLE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
 _STRING_MAP = MapType(StringType(), StringType())
+_STRING_ARRAY = ArrayType(StringType())
 _MAPS = ArrayType(_STRING_MAP)
 _ROOT, _MESSAGES, _WRONG = "_root", "_messages", "_wrong_types"
 
 
+def json_object(text: Column) -> Column:
+    """A JSON object's text as a string map (nested values as JSON text); a key the object
+    repeats keeps its last value. (from_json keeps every entry and a lookup finds the first;
+    rebuilding the map applies the session's spark.sql.mapKeyDedupPolicy, LAST_WIN.)"""
+    return F.map_from_entries(F.map_entries(F.from_json(text, _STRING_MAP)))
+
+
+def json_objects(text: Column) -> Column:
+    """A JSON array of objects' text as an array of string maps, as json_object reads each."""
+    return F.transform(F.from_json(text, _MAPS), lambda o: F.map_from_entries(F.map_entries(o)))
+
+
 @dataclass(frozen=True)
 class JsonPath:
-    """A path split into its first key (looked up in a string map) and the JSONPath of the rest."""
+    """A path: its first key, looked up in a string map, then the keys and indexes of the rest.
+
+    Each further step reads the JSON text it has reached as a string map (a key, see
+    json_object) or a string array (an index; null past its end), so a key an object repeats
+    reads as its last value at every level (get_json_object would read the first)."""
 
     text: str  # as written in conf
-    jsonpath: str  # the whole path, normalised for get_json_object
     first: str
-    rest: str | None  # "$.b[0]" style, or None when the path is a single key
+    rest: tuple[str | int, ...] = ()
 
     def of(self, row_map: Column) -> Column:
-        value = row_map[self.first]
-        return value if self.rest is None else F.get_json_object(value, self.rest)
+        return self.within(row_map[self.first])
+
+    def within(self, value: Column) -> Column:
+        """The rest of the path into `value`, the JSON text at its first key."""
+        for step in self.rest:
+            value = F.get(F.from_json(value, _STRING_ARRAY), step) if isinstance(step, int) else json_object(value)[step]
+        return value
 
 
 def parse_path(text: Any, where: str) -> JsonPath:
@@ -132,13 +153,7 @@ def parse_path(text: Any, where: str) -> JsonPath:
     if not segments or not isinstance(segments[0], str):
         raise ConfError(f"{where}: '{text}' must start with a key (records and messages are JSON objects)")
 
-    def render(segment: str | int) -> str:
-        if isinstance(segment, int):
-            return f"[{segment}]"
-        return f".{segment}" if _SIMPLE_KEY.match(segment) else f"['{segment}']"
-
-    rest = "$" + "".join(render(s) for s in segments[1:]) if len(segments) > 1 else None
-    return JsonPath(text, "$" + "".join(render(s) for s in segments), segments[0], rest)
+    return JsonPath(text, segments[0], tuple(segments[1:]))
 
 
 def _section(mapping: Mapping, key: str, where: str, allowed: tuple[str, ...] | None = None) -> dict:
@@ -162,7 +177,7 @@ class MappingSpec:
     """A validated mapping: every path parsed, every name checked."""
 
     name: str
-    detect_path: str
+    detect_path: JsonPath
     detect_equals: str | None
     source_kind: str
     epoch_unit: str
@@ -236,7 +251,7 @@ def validate(mapping: Any) -> MappingSpec:
 
     return MappingSpec(
         name=name,
-        detect_path=detect_path.jsonpath,
+        detect_path=detect_path,
         detect_equals=None if equals is None else _literal_text(equals),
         source_kind=source_kind,
         epoch_unit=epoch_unit,
@@ -328,7 +343,7 @@ class _Reader:
             error = F.coalesce(x["error"], F.when(flagged, content))
             calls = None
             if "tool_calls" in spec.message:
-                calls = F.transform(F.from_json(x["tool_calls"], _MAPS), lambda c: tool_call(
+                calls = F.transform(json_objects(x["tool_calls"]), lambda c: tool_call(
                     *[spec.tool_call[k].of(c) for k in ("id", "name", "arguments", "result", "error")]
                 ))
             return message(
@@ -351,7 +366,7 @@ class _Reader:
         tool = self.spec.tool
         return F.filter(
             F.transform(
-                F.from_json(self.spec.tools.of(F.col(_ROOT)), _MAPS),
+                json_objects(self.spec.tools.of(F.col(_ROOT))),
                 lambda t: F.struct(*[tool[k].of(t).alias(k) for k in ("name", "description", "parameters")]),
             ),
             lambda t: t["name"].isNotNull(),
@@ -362,7 +377,7 @@ class _Reader:
             return F.lit(None).cast(ArrayType(CONTEXT_DOC))
         doc = self.spec.context_doc
         return F.transform(
-            F.from_json(self.spec.context_docs.of(F.col(_ROOT)), _MAPS),
+            json_objects(self.spec.context_docs.of(F.col(_ROOT))),
             lambda d: F.struct(
                 doc["doc_id"].of(d).alias("doc_id"), doc["source"].of(d).alias("source"),
                 doc["content"].of(d).alias("content"), doc["score"].of(d).try_cast("double").alias("score"),
@@ -382,14 +397,14 @@ def adapter_from_mapping(mapping: dict) -> Adapter:
     reader = _Reader(spec)
 
     def detects(record: TopFields) -> Column:
-        found = F.get_json_object(record.record, spec.detect_path)
+        found = spec.detect_path.within(record[spec.detect_path.first])
         test = found.isNotNull() if spec.detect_equals is None else found == F.lit(spec.detect_equals)
         return F.coalesce(test, F.lit(False))
 
     def to_trajectories(records: DataFrame) -> DataFrame:
-        rooted = records.withColumn(_ROOT, F.from_json(F.col(RECORD), _STRING_MAP))
+        rooted = records.withColumn(_ROOT, json_object(F.col(RECORD)))
         with_messages = rooted.withColumn(
-            _MESSAGES, reader.messages(F.from_json(spec.messages.of(F.col(_ROOT)), _MAPS)).cast(ArrayType(MESSAGE))
+            _MESSAGES, reader.messages(json_objects(spec.messages.of(F.col(_ROOT)))).cast(ArrayType(MESSAGE))
         )
         parts = conversation_parts(F.col(_MESSAGES))
         trajectory_id = blank_to_null(spec.id.of(F.col(_ROOT)))
@@ -429,4 +444,4 @@ def adapter_from_mapping(mapping: dict) -> Adapter:
             )
         )
 
-    return Adapter(spec.name, detects, to_trajectories)
+    return Adapter(spec.name, detects, to_trajectories, detect_fields=(spec.detect_path.first,))
