@@ -29,6 +29,7 @@ MALFORMED = [
     (b"42", "not_an_object"),
     (b'"just a string"', "not_an_object"),
     (b'{"format": "trajlake.v1", "input": "x" , "pad": "' + b"y" * 3000 + b'"}', "record_too_large"),
+    (b'{"format": "trajlake.v1", "deep": ' + b"[" * 1000 + b"]" * 1000 + b"}", "too_deep"),
     (b'{"some": "other log", "id": 7}', "unknown_format"),
     (line(native_record(None)), "missing_trajectory_id"),
     (line(native_record("")), "missing_trajectory_id"),

@@ -92,6 +92,25 @@ def test_a_repeated_json_key_reads_as_its_last_value_in_every_adapter(spark):
     assert detected_candidates(spark, repeated, BUILT_IN) == expected
 
 
+_TEXT_VALUE = re.compile(r'("(?:content|text|input|output|arguments|result|query|thinking|reasoning_content)"\s*:\s*")')
+
+
+def test_a_lone_surrogate_escape_reads_as_a_question_mark_in_every_adapter(spark):
+    """Half an emoji ("\\ud83d" alone) failed the whole task in the Python assembly (Arrow cannot
+    encode it); Spark reads it as "?", and so does every adapter now."""
+    lines = [line for folder in sorted(p.name for p in FORMATS_DIR.iterdir() if p.is_dir()) for line in fixture_lines(folder)]
+    lines.append((json.dumps(native_record("t-native")), 1, "native.jsonl"))
+
+    def inserted(text_at_start: str) -> list[tuple[str, int, str]]:
+        return [(_TEXT_VALUE.sub(lambda m: m[1] + text_at_start, text), number, uri) for text, number, uri in lines]
+
+    halves = inserted("\\ud83d")
+    assert sum(text.count("\\ud83d") for text, _, _ in halves) > len(lines)
+    expected = detected_candidates(spark, inserted("?"), BUILT_IN)
+    assert sum(1 for c in expected if c["reject_reason"] is None and (c["input"] or "").startswith("?")) >= 4
+    assert detected_candidates(spark, halves, BUILT_IN) == expected
+
+
 def test_completeness_lists_captured_parts_in_order(spark):
     frame = spark.createDataFrame(
         [

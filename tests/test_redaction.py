@@ -196,6 +196,23 @@ def test_json_stays_json_with_keys_kept_and_sensitive_values_replaced(conf, anal
     assert (tool["result"], tool["error"]) == ("[1, 2, 3]", "timeout")
 
 
+def test_a_redacted_json_text_keeps_a_lone_surrogate_escape(conf, analyzer):
+    """Half an emoji ("\\ud83d" alone) has no UTF-8 form: the rewritten JSON keeps it escaped."""
+    arguments = '{"note": "cut \\ud83d", "query": "write to maria.lopez@example.com", "ok": "\\ud83d\\ude00 ü"}'
+    row = _trajectory(trajectory_id="t1", steps=[_step(0, tool=_tool(arguments))])
+    out = redact_frame(pd.DataFrame([row]), analyzer, conf).iloc[0]["steps"][0]["tool"]["arguments"]
+    out.encode("utf-8")  # Arrow's conversion of the task's output needs this
+    assert json.loads(out) == {"note": "cut \ud83d", "query": "write to <EMAIL_ADDRESS_1>", "ok": "\U0001f600 ü"}
+    assert '"cut \\ud83d"' in out and "\U0001f600 ü" in out
+
+
+def test_json_too_deep_for_the_parser_is_redacted_as_text(conf, analyzer):
+    arguments = '{"to": "maria.lopez@example.com", "deep": ' + "[" * 1500 + "]" * 1500 + "}"
+    row = _trajectory(trajectory_id="t1", steps=[_step(0, tool=_tool(arguments))])
+    out = redact_frame(pd.DataFrame([row]), analyzer, conf).iloc[0]["steps"][0]["tool"]["arguments"]
+    assert out == arguments.replace("maria.lopez@example.com", "<EMAIL_ADDRESS_1>")
+
+
 def test_json_values_are_analysed_behind_their_key(conf, analyzer):
     result = json.dumps({"items": [{"name": "mechanical keyboard"}], "customer": {"name": "Amara Sato", "note": "Call Amara today"}})
     row = _trajectory(trajectory_id="t1", steps=[_step(0, tool=_tool("{}", result))])

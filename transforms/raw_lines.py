@@ -27,6 +27,7 @@ RECORD_TOO_LARGE = "record_too_large"
 TRUNCATED_JSON = "truncated_json"
 NOT_JSON = "not_json"
 NOT_AN_OBJECT = "not_an_object"
+TOO_DEEP = "too_deep"  # nested past what the JSON readers take (Spark's and Python's: about 1,000 levels)
 UNREADABLE_FILE = "unreadable_file"
 
 # What each output row is: a line, or the one summary row per file that carries its line count.
@@ -91,6 +92,8 @@ def _classify(raw: bytes, max_bytes: int) -> tuple[str | None, str | None, str |
         # The document ran out: the error sits at its end, or a string never closed.
         truncated = exc.pos >= len(text.rstrip()) - 1 or exc.msg.startswith("Unterminated string")
         return None, TRUNCATED_JSON if truncated else NOT_JSON, f"{exc.msg} at char {exc.pos}"
+    except RecursionError:  # uncaught, it failed the task and so the whole ingest
+        return None, TOO_DEEP, "arrays and objects nested deeper than about 1,000 levels"
     if not isinstance(value, dict):
         return None, NOT_AN_OBJECT, f"a JSON {type(value).__name__}"
     return text, None, None

@@ -36,6 +36,7 @@ from transforms.adapters.base import (
     SOURCE_LINE,
     SOURCE_URI,
 )
+from transforms.surrogates import without_lone_surrogates
 
 # Candidate rows per Arrow batch handed back to Spark.
 OUTPUT_BATCH_ROWS = 512
@@ -69,7 +70,11 @@ def _rows(batch: pa.RecordBatch | pa.Table) -> list[dict]:
 
 
 def _batch(candidates: list[dict]) -> pa.RecordBatch:
-    return pa.RecordBatch.from_pylist(candidates, schema=candidate_arrow_schema())
+    try:
+        return pa.RecordBatch.from_pylist(candidates, schema=candidate_arrow_schema())
+    except UnicodeEncodeError:  # a lone surrogate (see transforms.surrogates): checked only then
+        return pa.RecordBatch.from_pylist(without_lone_surrogates(candidates), schema=candidate_arrow_schema())
+
 
 
 def assemble(keyed: DataFrame, key: str, columns: list[str], assemble_group: AssembleGroup, source_format: str, owns: Owns = _always) -> DataFrame:

@@ -10,6 +10,7 @@ is found.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from transforms.redaction.config import normalise_key
 
@@ -32,7 +33,7 @@ def parse_container(text: str | None) -> dict | list | None:
         return None
     try:
         value = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # nested past about 1,000 levels: redacted as plain text
         return None
     return value if isinstance(value, (dict, list)) else None
 
@@ -69,5 +70,11 @@ def _walk(node, inherited, sensitive_keys, number_min_digits, leaves: list[Leaf]
             _walk(value, forced, sensitive_keys, number_min_digits, leaves)
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def dump(document: dict | list) -> str:
-    return json.dumps(document, ensure_ascii=False)
+    """The document's JSON text, non-ASCII kept as is, except a lone UTF-16 surrogate (a
+    "\\ud83d" escape alone, half an emoji): written back as that escape, since it has no UTF-8
+    form (the text would fail the task) and the escape keeps the value the source wrote."""
+    return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m[0]):04x}", json.dumps(document, ensure_ascii=False))

@@ -22,6 +22,7 @@ from presidio_analyzer import AnalyzerEngine, RecognizerResult
 
 from transforms.redaction.chunking import piece_bounds
 from transforms.redaction.config import AnalyzerConf
+from transforms.surrogates import without_lone_surrogates
 
 DATE_TIME = "DATE_TIME"
 DATE_OF_BIRTH = "DATE_OF_BIRTH"
@@ -118,10 +119,11 @@ class TextAnalyzer:
             if triage(text, self.conf) == "skip":
                 found[text] = ()
                 continue
+            readable = without_lone_surrogates(text)  # what spaCy can take, offsets unchanged
             pieces = [
-                (start, text[start:end])
+                (start, readable[start:end])
                 for start, end in piece_bounds(
-                    text, self.conf.piece_min_chars, self.conf.chunk_chars, self.conf.chunk_overlap_chars
+                    readable, self.conf.piece_min_chars, self.conf.chunk_chars, self.conf.chunk_overlap_chars
                 )
             ]
             pieces_of[text] = pieces
