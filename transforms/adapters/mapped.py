@@ -101,16 +101,22 @@ _MAPS = ArrayType(_STRING_MAP)
 _ROOT, _MESSAGES, _WRONG = "_root", "_messages", "_wrong_types"
 
 
+def _last_wins(parsed: Column) -> Column:
+    """A map from_json made, each repeated key once with its last value. (from_json keeps every
+    entry and a lookup finds the first; rebuilding the map applies the session's
+    spark.sql.mapKeyDedupPolicy, LAST_WIN.)"""
+    return F.map_from_entries(F.map_entries(parsed))
+
+
 def json_object(text: Column) -> Column:
-    """A JSON object's text as a string map (nested values as JSON text); a key the object
-    repeats keeps its last value. (from_json keeps every entry and a lookup finds the first;
-    rebuilding the map applies the session's spark.sql.mapKeyDedupPolicy, LAST_WIN.)"""
-    return F.map_from_entries(F.map_entries(F.from_json(text, _STRING_MAP)))
+    """A JSON object's text as a string map (nested values as JSON text), a repeated key read
+    as its last value."""
+    return _last_wins(F.from_json(text, _STRING_MAP))
 
 
 def json_objects(text: Column) -> Column:
     """A JSON array of objects' text as an array of string maps, as json_object reads each."""
-    return F.transform(F.from_json(text, _MAPS), lambda o: F.map_from_entries(F.map_entries(o)))
+    return F.transform(F.from_json(text, _MAPS), _last_wins)
 
 
 @dataclass(frozen=True)

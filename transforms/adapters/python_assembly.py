@@ -76,7 +76,6 @@ def _batch(candidates: list[dict]) -> pa.RecordBatch:
         return pa.RecordBatch.from_pylist(without_lone_surrogates(candidates), schema=candidate_arrow_schema())
 
 
-
 def assemble(keyed: DataFrame, key: str, columns: list[str], assemble_group: AssembleGroup, source_format: str, owns: Owns = _always) -> DataFrame:
     """CANDIDATE rows from assemble_group(rows of one key), for every key of `keyed`.
 
