@@ -106,6 +106,18 @@ def test_rejects_name_their_reason(spark, candidates):
     assert_df_equality(got, expected)
 
 
+def test_an_epoch_too_large_for_a_timestamp_is_null_not_an_error(spark, mapping):
+    """decimal(38,6) times the unit overflowed under ANSI: one such record failed the whole job.
+    Now a message's time is null and a trajectory field's is a wrong_type reject, as for text."""
+    text, number, uri = fixture_lines(FORMAT)[0]
+    huge = "123456789012345678901234567890"
+    assert '"started": 1793534400000' in text and '"at": 1793534401000' in text  # the run; its first step
+    line = text.replace('"started": 1793534400000', f'"started": {huge}').replace('"at": 1793534401000', f'"at": {huge}')
+    (got,) = adapter_from_mapping(mapping).to_trajectories(bronze(spark, [(line, number, uri)])).collect()
+    assert (got["trajectory_id"], got["reject_reason"], got["reject_detail"]) == ("acme-c-1001", "wrong_type", "wrong JSON type for: metadata.started_at")
+    assert got["steps"][0]["started_at"] is None and got["metadata"]["ended_at"] is not None
+
+
 def _with(mapping: dict, **changes) -> dict:
     changed = copy.deepcopy(mapping)
     for dotted, value in changes.items():

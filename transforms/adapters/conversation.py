@@ -143,7 +143,9 @@ def timestamp_of(value: Column, epoch_unit: str = "s") -> Column:
     which the decimal cast reads.
     """
     numeric = value.try_cast("decimal(38,6)")
-    micros = numeric / 1000 if epoch_unit == "ns" else numeric * _MICROS_PER[epoch_unit]
+    # try_multiply: a number too large for microseconds is no timestamp (null); a plain product
+    # overflowing decimal(38,6) is an error under ANSI, and one such record failed the job.
+    micros = numeric / 1000 if epoch_unit == "ns" else F.try_multiply(numeric, F.lit(_MICROS_PER[epoch_unit]))
     epoch = F.timestamp_micros(micros.try_cast("long"))
     return F.when(numeric.isNotNull(), epoch).otherwise(F.try_to_timestamp(value))
 
