@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 from pyspark.sql import DataFrame, SparkSession
 
 from schemas.bronze import RAW_RECORD
+from tests.raw_files import native_record
 from transforms.adapters.base import Adapter
 from transforms.format_detection import detect_format, to_candidates
 
@@ -36,6 +38,12 @@ def other_formats_lines(fmt: str) -> list[str]:
     ]
 
 
+def every_fixture_line() -> list[tuple[str, int, str]]:
+    """fixture_lines of every format folder, and one native record."""
+    folders = sorted(p.name for p in FORMATS_DIR.iterdir() if p.is_dir())
+    return [line for folder in folders for line in fixture_lines(folder)] + [(json.dumps(native_record("t-native")), 1, "native.jsonl")]
+
+
 def bronze(spark: SparkSession, lines: list[tuple[str, int, str]]) -> DataFrame:
     rows = [(text, len(text.encode()), uri, number, RUN_ID, INGESTED_AT) for text, number, uri in lines]
     return spark.createDataFrame(rows, RAW_RECORD)
@@ -43,8 +51,8 @@ def bronze(spark: SparkSession, lines: list[tuple[str, int, str]]) -> DataFrame:
 
 _FIRST_SCALAR_MEMBER = re.compile(r'\{("[^"\\]+")\s*:\s*("(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?|true|false|null)\s*,')
 OVERWRITTEN = "~overwritten~"
-_KEEP = {"true": "false", "false": "true", "null": "null"}
-_DECOYS = {'"': f'"{OVERWRITTEN}"', **{c: "987654321" for c in "-0123456789"}}
+_DECOYS = {"true": "false", "false": "true", "null": "null"}  # by value; else by first character:
+_DECOYS_BY_START = {'"': f'"{OVERWRITTEN}"', **{c: "987654321" for c in "-0123456789"}}
 
 
 def with_repeated_keys(text: str) -> str:
@@ -53,7 +61,8 @@ def with_repeated_keys(text: str) -> str:
     wins), it is the same record."""
     def repeat(member: re.Match) -> str:
         key, value = member[1], member[2]
-        return f"{{{key}: {_DECOYS.get(value[:1], value) if value not in _KEEP else _KEEP[value]}, {key}: {value},"
+        decoy = _DECOYS.get(value) or _DECOYS_BY_START[value[0]]
+        return f"{{{key}: {decoy}, {key}: {value},"
 
     return _FIRST_SCALAR_MEMBER.sub(repeat, text)
 

@@ -11,7 +11,7 @@ from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
 from schemas.bronze import RAW_RECORD
-from tests.format_fixtures import FORMATS_DIR, OVERWRITTEN, detected_candidates, fixture_lines, with_repeated_keys
+from tests.format_fixtures import FORMATS_DIR, OVERWRITTEN, detected_candidates, every_fixture_line, fixture_lines, with_repeated_keys
 from tests.raw_files import native_record
 from transforms.adapters import native
 from transforms.adapters.base import Adapter, TopFields
@@ -81,8 +81,7 @@ def test_a_detector_reading_a_field_it_did_not_declare_is_an_error(spark):
 def test_a_repeated_json_key_reads_as_its_last_value_in_every_adapter(spark):
     """Spark's defaults failed the whole batch on an OpenAI line whose metadata repeats a key
     (a map field) and quarantined trace records as wrong_type (variant fields)."""
-    lines = [line for folder in sorted(p.name for p in FORMATS_DIR.iterdir() if p.is_dir()) for line in fixture_lines(folder)]
-    lines.append((json.dumps(native_record("t-native")), 1, "native.jsonl"))
+    lines = every_fixture_line()
     repeated = [(with_repeated_keys(text), number, uri) for text, number, uri in lines]
     assert sum(text.count(OVERWRITTEN) for text, _, _ in repeated) > len(lines)
     openai_metadata = re.compile(rf'"metadata": \{{("[^"]+"): "{OVERWRITTEN}", \1:')
@@ -98,8 +97,7 @@ _TEXT_VALUE = re.compile(r'("(?:content|text|input|output|arguments|result|query
 def test_a_lone_surrogate_escape_reads_as_a_question_mark_in_every_adapter(spark):
     """Half an emoji ("\\ud83d" alone) failed the whole task in the Python assembly (Arrow cannot
     encode it); Spark reads it as "?", and so does every adapter now."""
-    lines = [line for folder in sorted(p.name for p in FORMATS_DIR.iterdir() if p.is_dir()) for line in fixture_lines(folder)]
-    lines.append((json.dumps(native_record("t-native")), 1, "native.jsonl"))
+    lines = every_fixture_line()
 
     def inserted(text_at_start: str) -> list[tuple[str, int, str]]:
         return [(_TEXT_VALUE.sub(lambda m: m[1] + text_at_start, text), number, uri) for text, number, uri in lines]
