@@ -361,9 +361,10 @@ def _scalar_text(value) -> str | None:
     if not isinstance(value, dict):
         return None
     for key in _SCALAR_KEYS:
-        found = vv.jackson_text(value.get(key, vv.ABSENT))
-        if found is not None:
-            return found
+        if key in value:
+            found = vv.jackson_text(value[key])
+            if found is not None:
+                return found
     return None
 
 
@@ -496,7 +497,8 @@ def _span_id(span) -> str:
     return "" if found is None else found.lower()
 
 
-def _read_span(span, resource, seen: tuple) -> _Span:
+def _read_span(span, resource: dict, seen: tuple) -> _Span:
+    """A span, its resource's attributes already read (`resource`, shared by its siblings)."""
     attrs = _attribute_map(vv.get(span, "attributes"))
     failed = _is_error(span)
     error = None
@@ -505,7 +507,7 @@ def _read_span(span, resource, seen: tuple) -> _Span:
     at = _nanos_time(_text(span, "startTimeUnixNano"))
     return _Span(
         attrs=attrs,
-        resource=_attribute_map(resource),
+        resource=resource,
         is_root=ms.nonblank(_text(span, "parentSpanId")) is None,
         at=at,
         span_id=_span_id(span),
@@ -527,7 +529,13 @@ def _assemble_trace(rows: list[dict]) -> list[dict]:
         # Plain json.loads: every field is read as from_json reads it (Jackson's text), not as VARIANT.
         listed = _spans_of(json.loads(row[RECORD]))
         assert len(listed) == len(row[_IDS]), "Python and Spark disagree on a request's spans"
-        spans += [_read_span(span, resource, python_assembly.seen(row)) for (span, resource), key in zip(listed, row[_IDS]) if key == trace_id]
+        seen = python_assembly.seen(row)
+        resources: dict[int, dict] = {}  # id(attributes) -> their map: read once per resource, not per span
+        for (span, resource), key in zip(listed, row[_IDS]):
+            if key == trace_id:
+                if id(resource) not in resources:
+                    resources[id(resource)] = _attribute_map(resource)
+                spans.append(_read_span(span, resources[id(resource)], seen))
     spans = tr.unique_by(spans, key=lambda s: s.span_id, newest=lambda s: s.seen)
     by_rank = tr.root_first(spans, lambda s: s.is_root, lambda s: s.at, lambda s: s.span_id)
     owned = {(r[INGEST_RUN_ID], r[SOURCE_URI], r[SOURCE_LINE]) for r in rows if _owns(r)}
