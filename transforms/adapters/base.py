@@ -19,7 +19,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import ArrayType, StringType, StructField, StructType
 
-from schemas.trajectory import LINEAGE_FIELDS, METADATA, TRAJECTORY_CONTENT_FIELDS
+from schemas.trajectory import LINEAGE_FIELDS, TRAJECTORY_CONTENT_FIELDS
 
 # Bronze columns an adapter receives (schemas.bronze.RAW_RECORD).
 RECORD = "record"
@@ -173,16 +173,6 @@ def nonblank(text: Column) -> Column:
 
 
 def record_key() -> Column:
-    """A group key naming one bronze record: a nested trace export is a trace of its own."""
+    """A group key naming one bronze record: a nested trace export is a trace of its own, and a
+    record rejected before assembly a group of its own."""
     return F.concat_ws("/", F.lit("record"), F.col(INGEST_RUN_ID), F.col(SOURCE_URI), F.col(SOURCE_LINE).cast("string"))
-
-
-def rejected_candidates(frame: DataFrame, source_format: str, rules: list[tuple[Column, str, Column | str | None]], records: int) -> DataFrame:
-    """Reject-only candidates (no content) with their lineage, the first matching rule's reason,
-    and metadata.extra[RECORDS_KEY]: how many bronze records each accounts for (0 or 1)."""
-    extra = F.create_map(F.lit(RECORDS_KEY), F.lit(str(records)))
-    metadata = F.struct(*[(extra if f.name == "extra" else F.lit(None)).cast(f.dataType).alias(f.name) for f in METADATA.fields])
-    content = [
-        (metadata if f.name == "metadata" else F.lit(None)).cast(f.dataType).alias(f.name) for f in TRAJECTORY_CONTENT_FIELDS
-    ]
-    return as_candidates(frame.select(*content, *lineage(source_format), *reject_when(*rules)))

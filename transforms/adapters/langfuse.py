@@ -62,6 +62,8 @@ from transforms.adapters.base import (
     MISSING_TRAJECTORY_ID,
     RECORD,
     RECORDS_KEY,
+    REJECT_DETAIL,
+    REJECT_REASON,
     SOURCE_LINE,
     SOURCE_URI,
     WRONG_TYPE,
@@ -71,7 +73,7 @@ from transforms.adapters.base import (
     no_keys,
     nonblank,
     record_key,
-    rejected_candidates,
+    reject_when,
     with_parsed,
 )
 
@@ -205,35 +207,30 @@ def _keys_of(p: Column) -> Column:
     return F.when(_nested(p), no_keys()).when(key.isNotNull(), F.array(key)).otherwise(no_keys())
 
 
-_HANDED_TO_PYTHON = [RECORD, SOURCE_URI, SOURCE_LINE, INGEST_RUN_ID, INGESTED_AT, _GROUP, _TRACE_KEY, _OBSERVATION]
+_HANDED_TO_PYTHON = [RECORD, SOURCE_URI, SOURCE_LINE, INGEST_RUN_ID, INGESTED_AT, _GROUP, _TRACE_KEY, _OBSERVATION, REJECT_REASON, REJECT_DETAIL]
 
 
 def to_trajectories(records: DataFrame) -> DataFrame:
-    """Rejects of lines that do not parse or name no trace (in Spark), then one candidate per
-    trace (or nested trace record) assembled in Python."""
+    """Rejects of lines that do not parse or name no trace (decided in Spark), then one
+    candidate per trace (or nested trace record) assembled in Python."""
     p = F.col(_P)
     parsed = with_parsed(records, _P, RECORD_SHAPE)
     is_observation = _is_observation(p)
     trace_key = _trace_key(p)
     corrupt = p[CORRUPT].isNotNull()
-    rejected = rejected_candidates(
-        parsed.where(corrupt | trace_key.isNull()),
-        NAME,
-        [
-            (corrupt, WRONG_TYPE, WRONG_TYPE_DETAIL),
-            (is_observation, MISSING_TRACE_ID, MISSING_TRACE_ID_DETAIL),
-            (F.lit(True), MISSING_TRAJECTORY_ID, MISSING_TRAJECTORY_ID_DETAIL),
-        ],
-        records=1,
-    )
-    keyed = parsed.where(~corrupt & trace_key.isNotNull()).select(
+    no_trace = trace_key.isNull()
+    keyed = parsed.select(
         RECORD, SOURCE_URI, SOURCE_LINE, INGEST_RUN_ID, INGESTED_AT,
-        F.when(_nested(p), record_key()).otherwise(trace_key).alias(_GROUP),
+        F.when(corrupt | no_trace | _nested(p), record_key()).otherwise(trace_key).alias(_GROUP),
         trace_key.alias(_TRACE_KEY),
         F.coalesce(is_observation, F.lit(False)).alias(_OBSERVATION),
+        *reject_when(
+            (corrupt, WRONG_TYPE, WRONG_TYPE_DETAIL),
+            (no_trace & is_observation, MISSING_TRACE_ID, MISSING_TRACE_ID_DETAIL),
+            (no_trace, MISSING_TRAJECTORY_ID, MISSING_TRAJECTORY_ID_DETAIL),
+        ),
     )
-    candidates = python_assembly.assemble(keyed, _GROUP, _HANDED_TO_PYTHON, _assemble_trace, NAME)
-    return rejected.unionByName(candidates)
+    return python_assembly.assemble(keyed, _GROUP, _HANDED_TO_PYTHON, _assemble_trace, NAME)
 
 
 # --- in Python: the lines of one trace -> one candidate ----------------------------------------

@@ -50,6 +50,8 @@ from transforms.adapters.base import (
     INGEST_RUN_ID,
     RECORD,
     RECORDS_KEY,
+    REJECT_DETAIL,
+    REJECT_REASON,
     SOURCE_LINE,
     SOURCE_URI,
     WRONG_TYPE,
@@ -59,7 +61,7 @@ from transforms.adapters.base import (
     no_keys,
     nonblank,
     record_key,
-    rejected_candidates,
+    reject_when,
     with_parsed,
 )
 
@@ -184,31 +186,25 @@ def _keys_of(run: Column) -> Column:
     return F.when(_nested(run), no_keys()).when(key.isNotNull(), F.array(key)).otherwise(no_keys())
 
 
-_HANDED_TO_PYTHON = [RECORD, SOURCE_URI, SOURCE_LINE, INGEST_RUN_ID, INGESTED_AT, _GROUP, _TRACE_KEY, _NESTED]
+_HANDED_TO_PYTHON = [RECORD, SOURCE_URI, SOURCE_LINE, INGEST_RUN_ID, INGESTED_AT, _GROUP, _TRACE_KEY, _NESTED, REJECT_REASON, REJECT_DETAIL]
 
 
 def to_trajectories(records: DataFrame) -> DataFrame:
-    """Rejects of records that are not runs or name no trace (in Spark), then one candidate per
-    trace (or nested export) assembled in Python."""
+    """Rejects of records that are not runs or name no trace (decided in Spark), then one
+    candidate per trace (or nested export) assembled in Python."""
     p = F.col(_P)
     parsed = with_parsed(records, _P, RUN_SHAPE)
     corrupt = p[CORRUPT].isNotNull()
     nested = _nested(p)
     key = F.when(nested, F.coalesce(nonblank(p["trace_id"]), nonblank(p["id"]))).otherwise(_trace_key(p))
-    rejected = rejected_candidates(
-        parsed.where(corrupt | key.isNull()),
-        NAME,
-        [(corrupt, WRONG_TYPE, WRONG_TYPE_DETAIL), (F.lit(True), MISSING_TRACE_ID, MISSING_TRACE_ID_DETAIL)],
-        records=1,
-    )
-    keyed = parsed.where(~corrupt & key.isNotNull()).select(
-        *[c for c in _HANDED_TO_PYTHON if c not in (_GROUP, _TRACE_KEY, _NESTED)],
-        F.when(nested, record_key()).otherwise(key).alias(_GROUP),
+    keyed = parsed.select(
+        RECORD, SOURCE_URI, SOURCE_LINE, INGEST_RUN_ID, INGESTED_AT,
+        F.when(corrupt | key.isNull() | nested, record_key()).otherwise(key).alias(_GROUP),
         key.alias(_TRACE_KEY),
         nested.alias(_NESTED),
+        *reject_when((corrupt, WRONG_TYPE, WRONG_TYPE_DETAIL), (key.isNull(), MISSING_TRACE_ID, MISSING_TRACE_ID_DETAIL)),
     )
-    candidates = python_assembly.assemble(keyed, _GROUP, _HANDED_TO_PYTHON, _assemble_trace, NAME)
-    return rejected.unionByName(candidates)
+    return python_assembly.assemble(keyed, _GROUP, _HANDED_TO_PYTHON, _assemble_trace, NAME)
 
 
 # --- in Python: the runs of one trace -> one candidate ------------------------------------------

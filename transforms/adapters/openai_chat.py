@@ -94,7 +94,8 @@ from transforms.adapters.base import (
     TopFields,
     no_keys,
     nonblank,
-    rejected_candidates,
+    record_key,
+    reject_when,
     with_parsed,
 )
 from transforms.adapters.conversation import ASSISTANT, CONTENT_PART_SEPARATOR, CONTENT_PARTS, STEP_RETRIEVAL, TAGS, TOOL
@@ -288,25 +289,22 @@ def _keys_of(line: Column) -> Column:
 
 
 _LINEAGE = [SOURCE_URI, SOURCE_LINE, INGEST_RUN_ID, INGESTED_AT]
-_HANDED_TO_PYTHON = [RECORD, *_LINEAGE, _TID]
+_HANDED_TO_PYTHON = [RECORD, *_LINEAGE, _TID, REJECT_REASON, REJECT_DETAIL]
 
 
 def to_trajectories(records: DataFrame) -> DataFrame:
-    """Rejects of lines of the wrong shape or without a trajectory id (in Spark), then one
-    candidate per trajectory id, its lines assembled in Python."""
+    """Rejects of lines of the wrong shape or without a trajectory id (decided in Spark), then
+    one candidate per trajectory id, its lines assembled in Python."""
     line = F.col(_LINE)
     parsed = with_parsed(records, _LINE, LINE)
     corrupt = line[CORRUPT].isNotNull()
     key = _trajectory_id(line)
-    rejected = rejected_candidates(
-        parsed.where(corrupt | key.isNull()),
-        NAME,
-        [(corrupt, WRONG_TYPE, WRONG_TYPE_DETAIL), (F.lit(True), MISSING_TRAJECTORY_ID, MISSING_TRAJECTORY_ID_DETAIL)],
-        records=1,
+    keyed = parsed.select(
+        RECORD, *_LINEAGE,
+        F.when(corrupt | key.isNull(), record_key()).otherwise(key).alias(_TID),
+        *reject_when((corrupt, WRONG_TYPE, WRONG_TYPE_DETAIL), (key.isNull(), MISSING_TRAJECTORY_ID, MISSING_TRAJECTORY_ID_DETAIL)),
     )
-    keyed = parsed.where(~corrupt & key.isNotNull()).select(RECORD, *_LINEAGE, key.alias(_TID))
-    candidates = python_assembly.assemble(keyed, _TID, _HANDED_TO_PYTHON, _assemble_trajectory, NAME)
-    return rejected.unionByName(candidates)
+    return python_assembly.assemble(keyed, _TID, _HANDED_TO_PYTHON, _assemble_trajectory, NAME)
 
 
 # --- in Python: the lines of one trajectory id -> one candidate ---------------------------------

@@ -57,6 +57,8 @@ from transforms.adapters.base import (
     INGEST_RUN_ID,
     RECORD,
     RECORDS_KEY,
+    REJECT_DETAIL,
+    REJECT_REASON,
     SOURCE_LINE,
     SOURCE_URI,
     WRONG_TYPE,
@@ -64,7 +66,8 @@ from transforms.adapters.base import (
     GroupKeys,
     TopFields,
     nonblank,
-    rejected_candidates,
+    record_key,
+    reject_when,
     with_parsed,
 )
 
@@ -211,7 +214,6 @@ _P = "_parsed"
 _IDS = "_span_trace_ids"
 _OWNER = "_owner_trace"
 _TRACE = "_trace_id"
-_POS = "_pos"
 
 
 DETECT_FIELDS = ("resourceSpans",)
@@ -275,40 +277,31 @@ def _keys_of(request: Column) -> Column:
     return _distinct_ids(_span_trace_ids(request))
 
 
-_HANDED_TO_PYTHON = [RECORD, SOURCE_URI, SOURCE_LINE, INGEST_RUN_ID, INGESTED_AT, _TRACE, _IDS, _OWNER]
+_HANDED_TO_PYTHON = [RECORD, SOURCE_URI, SOURCE_LINE, INGEST_RUN_ID, INGESTED_AT, _TRACE, _IDS, _OWNER, REJECT_REASON, REJECT_DETAIL]
 
 
 def to_trajectories(records: DataFrame) -> DataFrame:
-    """Rejects of requests that give no trace and of spans without trace id (in Spark), then one
-    candidate per trace, assembled in Python from every request holding its spans."""
+    """Rejects of requests that give no trace (decided in Spark), then one candidate per trace,
+    assembled in Python from every request holding its spans (with a reject for each of its
+    spans without trace id)."""
     p, ids = F.col(_P), F.col(_IDS)
     parsed = with_parsed(records, _P, REQUEST_SHAPE).withColumn(_IDS, _span_trace_ids(p))
     corrupt = p[CORRUPT].isNotNull()
     no_spans = F.size(ids) == 0
     owner = F.array_min(ids)  # the smallest trace id: the trajectory that counts the record
-    record_rejects = rejected_candidates(
-        parsed.where(corrupt | no_spans | owner.isNull()),
-        NAME,
-        [
+    unusable = corrupt | no_spans | owner.isNull()
+    keyed = parsed.select(
+        RECORD, SOURCE_URI, SOURCE_LINE, INGEST_RUN_ID, INGESTED_AT, _IDS,
+        owner.alias(_OWNER),
+        # A request goes to each of its traces; a rejected one to a key of its own.
+        F.explode(F.when(unusable, F.array(record_key())).otherwise(_distinct_ids(ids))).alias(_TRACE),
+        *reject_when(
             (corrupt, WRONG_TYPE, WRONG_TYPE_DETAIL),
             (no_spans, NO_SPANS, NO_SPANS_DETAIL),
-            (F.lit(True), MISSING_TRACE_ID, MISSING_TRACE_ID_DETAIL),
-        ],
-        records=1,
+            (owner.isNull(), MISSING_TRACE_ID, MISSING_TRACE_ID_DETAIL),
+        ),
     )
-    usable = parsed.where(~corrupt & ~no_spans & owner.isNotNull())
-    span_ids = usable.select(SOURCE_URI, SOURCE_LINE, INGEST_RUN_ID, INGESTED_AT, F.posexplode(ids).alias(_POS, _TRACE))
-    orphan_spans = rejected_candidates(
-        span_ids.where(F.col(_TRACE).isNull()),
-        NAME,
-        [(F.lit(True), MISSING_TRACE_ID, F.format_string(ORPHAN_SPAN_DETAIL, F.col(_POS) + 1))],
-        records=0,
-    )
-    keyed = usable.select(
-        *[c for c in _HANDED_TO_PYTHON if c not in (_TRACE, _OWNER)], owner.alias(_OWNER), F.explode(_distinct_ids(ids)).alias(_TRACE)
-    )
-    traces = python_assembly.assemble(keyed, _TRACE, _HANDED_TO_PYTHON, _assemble_trace, NAME, owns=_owns)
-    return record_rejects.unionByName(orphan_spans).unionByName(traces)
+    return python_assembly.assemble(keyed, _TRACE, _HANDED_TO_PYTHON, _assemble_trace, NAME, owns=_owns)
 
 
 # --- in Python: the requests of one trace -> one candidate --------------------------------------
@@ -538,8 +531,20 @@ def _assemble_trace(rows: list[dict]) -> list[dict]:
                 spans.append(_read_span(span, resources[id(resource)], seen))
     spans = tr.unique_by(spans, key=lambda s: s.span_id, newest=lambda s: s.seen)
     by_rank = tr.root_first(spans, lambda s: s.is_root, lambda s: s.at, lambda s: s.span_id)
-    owned = {(r[INGEST_RUN_ID], r[SOURCE_URI], r[SOURCE_LINE]) for r in rows if _owns(r)}
-    return [python_assembly.finished(_content(trace_id, by_rank, tr.sort_operations([s.op for s in spans]), len(owned)), NAME, rows)]
+    owned = {(r[INGEST_RUN_ID], r[SOURCE_URI], r[SOURCE_LINE]): r for r in rows if _owns(r)}
+    trace = python_assembly.finished(_content(trace_id, by_rank, tr.sort_operations([s.op for s in spans]), len(owned)), NAME, rows)
+    return [trace, *_orphan_spans(owned.values())]
+
+
+def _orphan_spans(requests) -> list[dict]:
+    """A missing_trace_id reject (counting no record) for each span without a traceId in the
+    requests the trace counts. (When the assembly raises, every such request is rejected whole.)"""
+    return [
+        python_assembly.rejected(row, _TRACE, NAME, MISSING_TRACE_ID, ORPHAN_SPAN_DETAIL % (position + 1), records=0)
+        for row in requests
+        for position, span_trace in enumerate(row[_IDS])
+        if span_trace is None
+    ]
 
 
 def _first_values(by_rank: list[_Span]) -> dict:

@@ -11,6 +11,11 @@ A key's records are brought together by repartitioning on the key and sorting wi
 partitions; mapInArrow then cuts each partition where the key changes: one Python call per
 partition. (groupBy(key).applyInArrow, one call per group, took 1.5-2.3x the CPU on the 10k
 benchmark lake's LangSmith records.)
+
+Records the adapter rejects in Spark (wrong types, no key) travel the same way, their reason in
+REJECT_REASON, and come back as reject candidates without being assembled: the record is parsed
+once for its key and its reject. (A second, filtered branch over the same records parsed them all
+again: a fifth of the trace adapters' CPU on the 10k benchmark lake.)
 """
 
 from __future__ import annotations
@@ -80,7 +85,9 @@ def assemble(keyed: DataFrame, key: str, columns: list[str], assemble_group: Ass
     """CANDIDATE rows from assemble_group(rows of one key), for every key of `keyed`.
 
     `columns` are the columns handed to Python (timestamps arrive as epoch microseconds); `key`
-    and the lineage columns must be among them. A group whose assembly raises gives an
+    and the lineage columns must be among them. With REJECT_REASON and REJECT_DETAIL among them,
+    a record with a reason becomes that reject (give it a key of its own, e.g.
+    base.record_key()). A group whose assembly raises gives an
     `assembly_failed` reject (with the error) for each record it counts (`owns`: a record held by
     several groups is counted by one), so a shape nobody foresaw costs its trace, not the job,
     and its records reach quarantine.
@@ -119,13 +126,13 @@ def finished(content: dict, source_format: str, rows: list[dict]) -> dict:
     }
 
 
-def _failed(row: dict, trace: str, source_format: str, detail: str) -> dict:
-    """An assembly_failed reject for one record of a group whose assembly raised; its
-    trajectory_id (never null in CANDIDATE) is the key of the trace it was to become."""
+def rejected(row: dict, key: str, source_format: str, reason: str, detail: str | None, records: int = 1) -> dict:
+    """A reject candidate for a record: no content, the record's lineage, and how many bronze
+    records it accounts for; its trajectory_id (never null in CANDIDATE) is the record's key."""
     content = {field.name: None for field in CANDIDATE.fields}
-    content["trajectory_id"] = trace
-    content["metadata"] = {"extra": [(RECORDS_KEY, "1")]}
-    return {**content, **_lineage(row, source_format), REJECT_REASON: ASSEMBLY_FAILED, REJECT_DETAIL: detail}
+    content["trajectory_id"] = str(row[key])
+    content["metadata"] = {"extra": [(RECORDS_KEY, str(records))]}
+    return {**content, **_lineage(row, source_format), REJECT_REASON: reason, REJECT_DETAIL: detail}
 
 
 def _assembled(group: list[dict], key: str, assemble_group: AssembleGroup, source_format: str, owns: Owns) -> list[dict]:
@@ -133,7 +140,7 @@ def _assembled(group: list[dict], key: str, assemble_group: AssembleGroup, sourc
         return assemble_group(group)
     except Exception as error:  # any error: reported per record, the other traces go on
         detail = f"{type(error).__name__}: {error}"[:FAILURE_DETAIL_CHARS]
-        return [_failed(row, str(row[key]), source_format, detail) for row in group if owns(row)]
+        return [rejected(row, key, source_format, ASSEMBLY_FAILED, detail) for row in group if owns(row)]
 
 
 def _per_partition(key: str, assemble_group: AssembleGroup, source_format: str, owns: Owns):
@@ -142,6 +149,9 @@ def _per_partition(key: str, assemble_group: AssembleGroup, source_format: str, 
         group: list[dict] = []
         for batch in batches:
             for row in _rows(batch):
+                if row.get(REJECT_REASON) is not None:  # rejected in Spark: its key is its own
+                    out.append(rejected(row, key, source_format, row[REJECT_REASON], row[REJECT_DETAIL]))
+                    continue
                 if group and row[key] != group[0][key]:
                     out += _assembled(group, key, assemble_group, source_format, owns)
                     group = []
