@@ -81,3 +81,24 @@ def test_a_failed_trace_rejects_only_the_records_it_counts(spark):
     candidates = python_assembly.assemble(_keyed(spark), KEY, COLUMNS, _assembler(), "test_format", owns=_counts_line_2())
     rejected = [(r[SOURCE_LINE], r[REJECT_REASON]) for r in candidates.where(F.col(REJECT_REASON).isNotNull()).collect()]
     assert rejected == [(2, ASSEMBLY_FAILED)]
+
+
+def test_a_record_rejected_in_spark_comes_back_as_its_reject_without_being_assembled(spark):
+    """Rejects travel with the records (one parse in Spark for both); each keeps its reason and
+    detail, counts its one record, and is left out of every group."""
+    reasons = F.when(F.col(SOURCE_LINE) == 3, F.lit("wrong_type")).cast("string")
+    keyed = (
+        _keyed(spark)
+        .where(F.col(KEY) == "fine")
+        .withColumn(REJECT_REASON, reasons)
+        .withColumn(REJECT_DETAIL, F.when(reasons.isNotNull(), F.lit("a field has the wrong type")))
+    )
+    candidates = python_assembly.assemble(keyed, KEY, [*COLUMNS, REJECT_REASON, REJECT_DETAIL], _assembler(), "test_format")
+    expected = spark.createDataFrame(
+        [
+            ("file:///logs/a.jsonl", 3, None, "wrong_type", "a field has the wrong type", "1"),
+            ("file:///logs/b.jsonl", 1, "1 records", None, None, None),
+        ],
+        _outcome(candidates).schema,
+    )
+    assert_df_equality(_outcome(candidates), expected, ignore_nullable=True)
