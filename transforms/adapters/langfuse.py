@@ -73,7 +73,6 @@ from transforms.adapters.base import (
     no_keys,
     nonblank,
     record_key,
-    reject_when,
     with_parsed,
 )
 
@@ -221,10 +220,10 @@ def to_trajectories(records: DataFrame) -> DataFrame:
     no_trace = trace_key.isNull()
     keyed = parsed.select(
         RECORD, SOURCE_URI, SOURCE_LINE, INGEST_RUN_ID, INGESTED_AT,
-        F.when(corrupt | no_trace | _nested(p), record_key()).otherwise(trace_key).alias(_GROUP),
         trace_key.alias(_TRACE_KEY),
         F.coalesce(is_observation, F.lit(False)).alias(_OBSERVATION),
-        *reject_when(
+        *python_assembly.key_and_rejects(
+            F.when(_nested(p), record_key()).otherwise(trace_key), _GROUP,
             (corrupt, WRONG_TYPE, WRONG_TYPE_DETAIL),
             (no_trace & is_observation, MISSING_TRACE_ID, MISSING_TRACE_ID_DETAIL),
             (no_trace, MISSING_TRAJECTORY_ID, MISSING_TRAJECTORY_ID_DETAIL),

@@ -61,7 +61,6 @@ from transforms.adapters.base import (
     no_keys,
     nonblank,
     record_key,
-    reject_when,
     with_parsed,
 )
 
@@ -199,10 +198,12 @@ def to_trajectories(records: DataFrame) -> DataFrame:
     key = F.when(nested, F.coalesce(nonblank(p["trace_id"]), nonblank(p["id"]))).otherwise(_trace_key(p))
     keyed = parsed.select(
         RECORD, SOURCE_URI, SOURCE_LINE, INGEST_RUN_ID, INGESTED_AT,
-        F.when(corrupt | key.isNull() | nested, record_key()).otherwise(key).alias(_GROUP),
         key.alias(_TRACE_KEY),
         nested.alias(_NESTED),
-        *reject_when((corrupt, WRONG_TYPE, WRONG_TYPE_DETAIL), (key.isNull(), MISSING_TRACE_ID, MISSING_TRACE_ID_DETAIL)),
+        *python_assembly.key_and_rejects(
+            F.when(nested, record_key()).otherwise(key), _GROUP,
+            (corrupt, WRONG_TYPE, WRONG_TYPE_DETAIL), (key.isNull(), MISSING_TRACE_ID, MISSING_TRACE_ID_DETAIL),
+        ),
     )
     return python_assembly.assemble(keyed, _GROUP, _HANDED_TO_PYTHON, _assemble_trace, NAME)
 

@@ -94,8 +94,6 @@ from transforms.adapters.base import (
     TopFields,
     no_keys,
     nonblank,
-    record_key,
-    reject_when,
     with_parsed,
 )
 from transforms.adapters.conversation import ASSISTANT, CONTENT_PART_SEPARATOR, CONTENT_PARTS, STEP_RETRIEVAL, TAGS, TOOL
@@ -301,8 +299,9 @@ def to_trajectories(records: DataFrame) -> DataFrame:
     key = _trajectory_id(line)
     keyed = parsed.select(
         RECORD, *_LINEAGE,
-        F.when(corrupt | key.isNull(), record_key()).otherwise(key).alias(_TID),
-        *reject_when((corrupt, WRONG_TYPE, WRONG_TYPE_DETAIL), (key.isNull(), MISSING_TRAJECTORY_ID, MISSING_TRAJECTORY_ID_DETAIL)),
+        *python_assembly.key_and_rejects(
+            key, _TID, (corrupt, WRONG_TYPE, WRONG_TYPE_DETAIL), (key.isNull(), MISSING_TRAJECTORY_ID, MISSING_TRAJECTORY_ID_DETAIL)
+        ),
     )
     return python_assembly.assemble(keyed, _TID, _HANDED_TO_PYTHON, _assemble_trajectory, NAME)
 

@@ -289,17 +289,18 @@ def to_trajectories(records: DataFrame) -> DataFrame:
     corrupt = p[CORRUPT].isNotNull()
     no_spans = F.size(ids) == 0
     owner = F.array_min(ids)  # the smallest trace id: the trajectory that counts the record
-    unusable = corrupt | no_spans | owner.isNull()
+    reason, detail = reject_when(
+        (corrupt, WRONG_TYPE, WRONG_TYPE_DETAIL),
+        (no_spans, NO_SPANS, NO_SPANS_DETAIL),
+        (owner.isNull(), MISSING_TRACE_ID, MISSING_TRACE_ID_DETAIL),
+    )
     keyed = parsed.select(
         RECORD, SOURCE_URI, SOURCE_LINE, INGEST_RUN_ID, INGESTED_AT, _IDS,
         owner.alias(_OWNER),
-        # A request goes to each of its traces; a rejected one to a key of its own.
-        F.explode(F.when(unusable, F.array(record_key())).otherwise(_distinct_ids(ids))).alias(_TRACE),
-        *reject_when(
-            (corrupt, WRONG_TYPE, WRONG_TYPE_DETAIL),
-            (no_spans, NO_SPANS, NO_SPANS_DETAIL),
-            (owner.isNull(), MISSING_TRACE_ID, MISSING_TRACE_ID_DETAIL),
-        ),
+        # A request goes to each of its traces; a rejected one to a key of its own (exploded
+        # here, so key_and_rejects cannot give it).
+        F.explode(F.when(reason.isNotNull(), F.array(record_key())).otherwise(_distinct_ids(ids))).alias(_TRACE),
+        reason, detail,
     )
     return python_assembly.assemble(keyed, _TRACE, _HANDED_TO_PYTHON, _assemble_trace, NAME, owns=_owns)
 

@@ -24,7 +24,8 @@ from collections.abc import Callable, Iterator
 from functools import cache
 
 import pyarrow as pa
-from pyspark.sql import DataFrame
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import to_arrow_schema
 
 from transforms.adapters import trace_rules as tr
@@ -40,6 +41,8 @@ from transforms.adapters.base import (
     SOURCE_FORMAT,
     SOURCE_LINE,
     SOURCE_URI,
+    record_key,
+    reject_when,
 )
 from transforms.surrogates import without_lone_surrogates
 
@@ -85,9 +88,8 @@ def assemble(keyed: DataFrame, key: str, columns: list[str], assemble_group: Ass
     """CANDIDATE rows from assemble_group(rows of one key), for every key of `keyed`.
 
     `columns` are the columns handed to Python (timestamps arrive as epoch microseconds); `key`
-    and the lineage columns must be among them. With REJECT_REASON and REJECT_DETAIL among them,
-    a record with a reason becomes that reject (give it a key of its own, e.g.
-    base.record_key()). A group whose assembly raises gives an
+    and the lineage columns must be among them. With REJECT_REASON and REJECT_DETAIL among them
+    (see key_and_rejects), a record with a reason becomes that reject. A group whose assembly raises gives an
     `assembly_failed` reject (with the error) for each record it counts (`owns`: a record held by
     several groups is counted by one), so a shape nobody foresaw costs its trace, not the job,
     and its records reach quarantine.
@@ -95,6 +97,14 @@ def assemble(keyed: DataFrame, key: str, columns: list[str], assemble_group: Ass
     chosen = keyed.select(*columns)
     assemble_partition = _per_partition(key, assemble_group, source_format, owns)
     return chosen.repartition(key).sortWithinPartitions(key).mapInArrow(assemble_partition, CANDIDATE)
+
+
+def key_and_rejects(key: Column, name: str, *rules: tuple[Column, str, Column | str | None]) -> list[Column]:
+    """For a keyed select: the group key as `name`, and REJECT_REASON / REJECT_DETAIL from
+    `rules` (base.reject_when). A record a rule rejects gets a key of its own (record_key), so
+    it travels alone and comes back as that reject; the rules alone decide which."""
+    reason, detail = reject_when(*rules)
+    return [F.when(reason.isNotNull(), record_key()).otherwise(key).alias(name), reason, detail]
 
 
 def seen(row: dict) -> tuple:
