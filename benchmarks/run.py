@@ -96,6 +96,34 @@ def _tree_cpu_by_process() -> dict[int, float]:
     return {pid: _cpu_seconds(pid) for pid in _descendants(os.getpid())}
 
 
+def _program(pid: int) -> str:
+    """The file name of the program a process runs (`java`, `python3.11`, `bash` ...)."""
+    return _cmdline(pid).split(" ", 1)[0].rsplit("/", 1)[-1]
+
+
+# HotSpot names its JIT compiler threads "C1 CompilerThread<n>" and "C2 CompilerThread<n>" (the
+# kernel keeps the first 15 characters).
+_COMPILER_THREADS = ("C1 CompilerThre", "C2 CompilerThre")
+
+
+def compiler_thread_cpu(pid: int) -> dict[int, float]:
+    """CPU used so far by each JIT compiler thread of a JVM, by thread id (none for another process)."""
+    found = {}
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return found
+    for task in tasks:
+        try:
+            stat = (task / "stat").read_text()
+        except OSError:
+            continue
+        name, fields = stat[stat.index("(") + 1 : stat.rindex(")")], stat.rsplit(")", 1)[1].split()
+        if name.startswith(_COMPILER_THREADS):
+            found[int(task.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return found
+
+
 def _own_cpu_seconds() -> float:
     me = os.times()
     return me.user + me.system
@@ -103,7 +131,9 @@ def _own_cpu_seconds() -> float:
 
 class ResourceSampler:
     """Peak RSS of the driver JVM and the sum over Python workers, sampled every 0.25 s, and the
-    CPU-seconds the whole process tree used (work, where wall time also counts waiting).
+    CPU-seconds the whole process tree used (work, where wall time also counts waiting), with
+    two parts of it: the Python processes' (pyspark's daemon and workers) and the JVM's JIT
+    compiler threads' (a cost of the JVM warming up, not of the records).
 
     CPU is summed per process from the samples: pyspark's daemon ignores SIGCHLD, so a Python
     worker that exits is reaped by no one who counts its time, and a before/after reading of the
@@ -113,15 +143,31 @@ class ResourceSampler:
         self.driver_peak = 0
         self.workers_peak = 0
         self.cpu_seconds = 0.0
+        self.python_cpu_seconds = 0.0
+        self.jit_cpu_seconds = 0.0
         self._cpu_first: dict[int, float] = {}  # per process: CPU when first seen (0 if started during)
         self._cpu_last: dict[int, float] = {}
+        self._python: set[int] = set()  # the processes that run Python
+        self._jvms: set[int] = set()
+        self._jit_first: dict[tuple[int, int], float] = {}  # per (JVM, compiler thread), likewise
+        self._jit_last: dict[tuple[int, int], float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
-    def _sample_cpu(self) -> None:
+    def _sample_cpu(self, first: bool = False) -> None:
         for pid, cpu in _tree_cpu_by_process().items():
-            self._cpu_first.setdefault(pid, 0.0)
+            if pid not in self._cpu_last:
+                self._cpu_first[pid] = cpu if first else 0.0
+                program = _program(pid)
+                if program.startswith("python"):
+                    self._python.add(pid)
+                elif program == "java":
+                    self._jvms.add(pid)
             self._cpu_last[pid] = max(cpu, self._cpu_last.get(pid, 0.0))
+        for pid in self._jvms:
+            for tid, jit in compiler_thread_cpu(pid).items():
+                self._jit_first.setdefault((pid, tid), jit if first else 0.0)
+                self._jit_last[(pid, tid)] = max(jit, self._jit_last.get((pid, tid), 0.0))
 
     def _loop(self):
         me = os.getpid()
@@ -136,8 +182,7 @@ class ResourceSampler:
 
     def __enter__(self):
         self._own_started = _own_cpu_seconds()
-        self._cpu_first = _tree_cpu_by_process()
-        self._cpu_last = dict(self._cpu_first)
+        self._sample_cpu(first=True)
         self._thread.start()
         return self
 
@@ -145,8 +190,10 @@ class ResourceSampler:
         self._stop.set()
         self._thread.join()
         self._sample_cpu()
-        below = sum(last - self._cpu_first[pid] for pid, last in self._cpu_last.items())
-        self.cpu_seconds = _own_cpu_seconds() - self._own_started + below
+        used = {pid: last - self._cpu_first[pid] for pid, last in self._cpu_last.items()}
+        self.cpu_seconds = _own_cpu_seconds() - self._own_started + sum(used.values())
+        self.python_cpu_seconds = sum(used[pid] for pid in self._python)
+        self.jit_cpu_seconds = sum(last - self._jit_first[key] for key, last in self._jit_last.items())
 
 
 # -- baselines ---------------------------------------------------------------------------------
@@ -181,6 +228,9 @@ class Measurement:
     baseline_seconds: float | None = None
     baseline_cpu_seconds: float | None = None
     detail: dict = field(default_factory=dict)
+    python_cpu_seconds: float = 0.0  # of cpu_seconds: pyspark's Python daemon and workers
+    jit_cpu_seconds: float = 0.0  # of cpu_seconds: the JVM's JIT compiler threads
+    baseline_jit_cpu_seconds: float | None = None
 
     @property
     def ratio(self) -> float | None:
@@ -239,16 +289,17 @@ def run_size(
     for stage in stages:
         module = job_module(stage)
         args = job_parser(module).parse_args([])
-        baseline_seconds = baseline_cpu = None
+        baseline_seconds = baseline_cpu = baseline_jit = None
         if stage in BASELINES:
             _, baseline_seconds, baseline_use = timed(lambda: BASELINES[stage](spark, settings, lake_dir / "scratch"))
-            baseline_cpu = baseline_use.cpu_seconds
+            baseline_cpu, baseline_jit = baseline_use.cpu_seconds, baseline_use.jit_cpu_seconds
         result, seconds, use = timed(lambda: module.run(spark, settings, args))
         results.append(
             Measurement(
                 size, trajectories, stage, result.rows_in, result.rows_out, seconds, use.cpu_seconds,
                 use.driver_peak / 1024, use.workers_peak / 1024, baseline_seconds, baseline_cpu,
                 {k: v for k, v in result.detail.items() if isinstance(v, (int, float, str))},
+                use.python_cpu_seconds, use.jit_cpu_seconds, baseline_jit,
             )
         )
         if not quiet:
@@ -258,7 +309,7 @@ def run_size(
 
 HEADER = (
     f"{'size':>4} {'traj':>7} {'stage':<10} {'rows in':>9} {'rows/s':>9} {'sec':>7} {'base s':>7} {'x base':>7} "
-    f"{'cpu s':>7} {'cpu x':>6} {'drv MiB':>8} {'py MiB':>7}"
+    f"{'cpu s':>7} {'cpu x':>6} {'py cpu':>7} {'jit cpu':>7} {'drv MiB':>8} {'py MiB':>7}"
 )
 
 
@@ -269,7 +320,8 @@ def _row(m: Measurement) -> str:
     cpu_ratio = f"{m.cpu_ratio:6.2f}" if m.cpu_ratio else f"{'-':>6}"
     return (
         f"{m.size:>3}x {m.trajectories:>7,} {m.stage:<10} {m.rows_in:>9,} {rate:>9,.0f} {m.seconds:>7.1f} "
-        f"{base} {ratio} {m.cpu_seconds:>7.1f} {cpu_ratio} {m.driver_peak_mib:>8,.0f} {m.workers_peak_mib:>7,.0f}"
+        f"{base} {ratio} {m.cpu_seconds:>7.1f} {cpu_ratio} {m.python_cpu_seconds:>7.1f} {m.jit_cpu_seconds:>7.1f} "
+        f"{m.driver_peak_mib:>8,.0f} {m.workers_peak_mib:>7,.0f}"
     )
 
 

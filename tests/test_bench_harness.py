@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
-from benchmarks.run import ResourceSampler
+from benchmarks.run import ResourceSampler, _descendants, _program, compiler_thread_cpu
 
 # A process that ignores SIGCHLD, as pyspark's daemon does, starts a worker that burns CPU and
 # exits; nobody's "children" CPU ever includes the worker's time.
@@ -23,3 +24,16 @@ def test_cpu_of_workers_that_exit_under_a_daemon_is_counted():
     with ResourceSampler() as sampled:
         subprocess.run([sys.executable, "-c", _DAEMON], check=True)
     assert sampled.cpu_seconds >= 0.8 * _BURN_SECONDS
+    # Both processes run Python: the worker's time is the Python part too.
+    assert sampled.python_cpu_seconds >= 0.8 * _BURN_SECONDS
+    assert sampled.jit_cpu_seconds == 0.0
+
+
+def test_the_jit_compiler_threads_of_the_spark_jvm_are_found(spark):
+    # Warm enough code that the JVM has compiled some (it has since it started).
+    assert spark.range(200_000).selectExpr("sum(id * 3 % 7)").head()[0] > 0
+    jvms = [pid for pid in _descendants(os.getpid()) if _program(pid) == "java"]
+    assert jvms, "the session's JVM runs below the test process"
+    compilers = {tid: cpu for pid in jvms for tid, cpu in compiler_thread_cpu(pid).items()}
+    assert compilers and sum(compilers.values()) > 0
+    assert compiler_thread_cpu(os.getpid()) == {}  # a Python process has none
