@@ -62,8 +62,6 @@ from transforms.adapters.base import (
     MISSING_TRAJECTORY_ID,
     RECORD,
     RECORDS_KEY,
-    REJECT_DETAIL,
-    REJECT_REASON,
     SOURCE_LINE,
     SOURCE_URI,
     WRONG_TYPE,
@@ -206,7 +204,7 @@ def _keys_of(p: Column) -> Column:
     return F.when(_nested(p), no_keys()).when(key.isNotNull(), F.array(key)).otherwise(no_keys())
 
 
-_HANDED_TO_PYTHON = [RECORD, SOURCE_URI, SOURCE_LINE, INGEST_RUN_ID, INGESTED_AT, _GROUP, _TRACE_KEY, _OBSERVATION, REJECT_REASON, REJECT_DETAIL]
+_HANDED_TO_PYTHON = [RECORD, SOURCE_URI, SOURCE_LINE, INGEST_RUN_ID, INGESTED_AT, _GROUP, _TRACE_KEY, _OBSERVATION]
 
 
 def to_trajectories(records: DataFrame) -> DataFrame:

@@ -50,8 +50,6 @@ from transforms.adapters.base import (
     INGEST_RUN_ID,
     RECORD,
     RECORDS_KEY,
-    REJECT_DETAIL,
-    REJECT_REASON,
     SOURCE_LINE,
     SOURCE_URI,
     WRONG_TYPE,
@@ -185,7 +183,7 @@ def _keys_of(run: Column) -> Column:
     return F.when(_nested(run), no_keys()).when(key.isNotNull(), F.array(key)).otherwise(no_keys())
 
 
-_HANDED_TO_PYTHON = [RECORD, SOURCE_URI, SOURCE_LINE, INGEST_RUN_ID, INGESTED_AT, _GROUP, _TRACE_KEY, _NESTED, REJECT_REASON, REJECT_DETAIL]
+_HANDED_TO_PYTHON = [RECORD, SOURCE_URI, SOURCE_LINE, INGEST_RUN_ID, INGESTED_AT, _GROUP, _TRACE_KEY, _NESTED]
 
 
 def to_trajectories(records: DataFrame) -> DataFrame:

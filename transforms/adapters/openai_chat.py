@@ -287,7 +287,7 @@ def _keys_of(line: Column) -> Column:
 
 
 _LINEAGE = [SOURCE_URI, SOURCE_LINE, INGEST_RUN_ID, INGESTED_AT]
-_HANDED_TO_PYTHON = [RECORD, *_LINEAGE, _TID, REJECT_REASON, REJECT_DETAIL]
+_HANDED_TO_PYTHON = [RECORD, *_LINEAGE, _TID]
 
 
 def to_trajectories(records: DataFrame) -> DataFrame:

@@ -57,8 +57,6 @@ from transforms.adapters.base import (
     INGEST_RUN_ID,
     RECORD,
     RECORDS_KEY,
-    REJECT_DETAIL,
-    REJECT_REASON,
     SOURCE_LINE,
     SOURCE_URI,
     WRONG_TYPE,
@@ -277,7 +275,7 @@ def _keys_of(request: Column) -> Column:
     return _distinct_ids(_span_trace_ids(request))
 
 
-_HANDED_TO_PYTHON = [RECORD, SOURCE_URI, SOURCE_LINE, INGEST_RUN_ID, INGESTED_AT, _TRACE, _IDS, _OWNER, REJECT_REASON, REJECT_DETAIL]
+_HANDED_TO_PYTHON = [RECORD, SOURCE_URI, SOURCE_LINE, INGEST_RUN_ID, INGESTED_AT, _TRACE, _IDS, _OWNER]
 
 
 def to_trajectories(records: DataFrame) -> DataFrame:

@@ -88,13 +88,14 @@ def assemble(keyed: DataFrame, key: str, columns: list[str], assemble_group: Ass
     """CANDIDATE rows from assemble_group(rows of one key), for every key of `keyed`.
 
     `columns` are the columns handed to Python (timestamps arrive as epoch microseconds); `key`
-    and the lineage columns must be among them. With REJECT_REASON and REJECT_DETAIL among them
-    (see key_and_rejects), a record with a reason becomes that reject. A group whose assembly raises gives an
-    `assembly_failed` reject (with the error) for each record it counts (`owns`: a record held by
-    several groups is counted by one), so a shape nobody foresaw costs its trace, not the job,
-    and its records reach quarantine.
+    and the lineage columns must be among them. REJECT_REASON and REJECT_DETAIL go along whenever
+    `keyed` has them (see key_and_rejects): a record with a reason becomes that reject. A group
+    whose assembly raises gives an `assembly_failed` reject (with the error) for each record it
+    counts (`owns`: a record held by several groups is counted by one), so a shape nobody
+    foresaw costs its trace, not the job, and its records reach quarantine.
     """
-    chosen = keyed.select(*columns)
+    rejects = [c for c in (REJECT_REASON, REJECT_DETAIL) if c in keyed.columns and c not in columns]
+    chosen = keyed.select(*columns, *rejects)
     assemble_partition = _per_partition(key, assemble_group, source_format, owns)
     return chosen.repartition(key).sortWithinPartitions(key).mapInArrow(assemble_partition, CANDIDATE)
 
