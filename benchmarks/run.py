@@ -42,15 +42,27 @@ RESULTS = HERE / "results"
 
 
 # -- memory ------------------------------------------------------------------------------------
+def _stat(path: Path) -> tuple[str, list[str]] | None:
+    """A /proc stat file (a process's or a thread's): its name, and the fields after it (state
+    first, so field n of proc(5) is at n - 3); None once the process or thread is gone."""
+    try:
+        text = path.read_text()
+    except OSError:
+        return None
+    return text[text.index("(") + 1 : text.rindex(")")], text.rsplit(")", 1)[1].split()
+
+
+def _ticks_seconds(fields: list[str], first: int, end: int) -> float:
+    """The sum of clock-tick fields [first, end) of a _stat, in seconds."""
+    return sum(int(f) for f in fields[first:end]) / os.sysconf("SC_CLK_TCK")
+
+
 def _children(pid: int) -> list[int]:
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
+            stat = _stat(entry / "stat")
+            if stat is not None and int(stat[1][1]) == pid:
                 found.append(int(entry.name))
     return found
 
@@ -84,11 +96,8 @@ def _descendants(pid: int) -> list[int]:
 def _cpu_seconds(pid: int) -> float:
     """User + system CPU of a process and of its children it has reaped (pyspark's daemon reaps
     its workers, so their time is counted when they end within a stage)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+    stat = _stat(Path(f"/proc/{pid}/stat"))
+    return 0.0 if stat is None else _ticks_seconds(stat[1], 11, 15)  # utime, stime, cutime, cstime
 
 
 def _tree_cpu_by_process() -> dict[int, float]:
@@ -114,13 +123,9 @@ def compiler_thread_cpu(pid: int) -> dict[int, float]:
     except OSError:
         return found
     for task in tasks:
-        try:
-            stat = (task / "stat").read_text()
-        except OSError:
-            continue
-        name, fields = stat[stat.index("(") + 1 : stat.rindex(")")], stat.rsplit(")", 1)[1].split()
-        if name.startswith(_COMPILER_THREADS):
-            found[int(task.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        stat = _stat(task / "stat")
+        if stat is not None and stat[0].startswith(_COMPILER_THREADS):
+            found[int(task.name)] = _ticks_seconds(stat[1], 11, 13)  # utime, stime
     return found
 
 
@@ -172,9 +177,9 @@ class ResourceSampler:
     def _loop(self):
         me = os.getpid()
         while not self._stop.is_set():
-            jvms = [p for p in _children(me) if "java" in _cmdline(p)]
+            jvms = [p for p in _children(me) if _program(p) == "java"]
             driver = sum(_rss_kib(p) for p in jvms)
-            workers = sum(_rss_kib(p) for jvm in jvms for p in _descendants(jvm) if "python" in _cmdline(p))
+            workers = sum(_rss_kib(p) for jvm in jvms for p in _descendants(jvm) if _program(p).startswith("python"))
             self.driver_peak = max(self.driver_peak, driver)
             self.workers_peak = max(self.workers_peak, workers)
             self._sample_cpu()
