@@ -26,7 +26,9 @@ def test_cpu_of_workers_that_exit_under_a_daemon_is_counted():
     assert sampled.cpu_seconds >= 0.8 * _BURN_SECONDS
     # Both processes run Python: the worker's time is the Python part too.
     assert sampled.python_cpu_seconds >= 0.8 * _BURN_SECONDS
-    assert sampled.jit_cpu_seconds == 0.0
+    # A JVM below this process (the suite's Spark session) may be compiling meanwhile: its JIT
+    # time is counted, never more than the whole.
+    assert 0.0 <= sampled.jit_cpu_seconds <= sampled.cpu_seconds - sampled.python_cpu_seconds
 
 
 def test_the_jit_compiler_threads_of_the_spark_jvm_are_found(spark):
