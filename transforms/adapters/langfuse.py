@@ -357,7 +357,7 @@ def _tool_call(o: dict, level: str | None) -> dict:
 def _operation(o: dict, level: str | None) -> tr.Operation:
     kind = _OPERATION_KINDS.get(_upper(o["type"]), tr.OP_OTHER)
     inputs, outputs, meta = o["input"], o["output"], o["metadata"]
-    parts: dict = {"tools": ms.tool_specs(vv.get(inputs, "tools"))}
+    parts: dict = {"tools": lambda: ms.tool_specs(vv.get(inputs, "tools"))}  # read only for the first offering any
     if kind == tr.OP_LLM:
         reported = ms.first(*[vv.text_at(outputs, *path) for path in _REPORTED_MODEL_PATHS])
         provider = ms.first(*[vv.text_at(meta, key) for key in META_PROVIDERS])

@@ -459,7 +459,8 @@ def _documents(json_text: str | None, data_source: str | None) -> list | None:
 
 def _operation(span, attrs: dict, at: int | None, error: str | None) -> tr.Operation:
     """The span as an Operation. Every part is read whatever the kind (the rules use those of its
-    kind, but the tool definitions of any span); the model only for model calls."""
+    kind, but the tool definitions of any span), the model only for model calls, and the tool
+    definitions only when asked for: the rules read those of the first span offering any."""
     kind = _OPERATION_KINDS.get(attrs.get(OPERATION_NAME), tr.OP_OTHER)
     outputs = _messages(attrs.get(OUTPUT_MESSAGES))
     answers = [m for m in outputs or () if m["role"] == ms.ROLE_ASSISTANT]
@@ -479,7 +480,7 @@ def _operation(span, attrs: dict, at: int | None, error: str | None) -> tr.Opera
         ),
         query=attrs.get(RETRIEVAL_QUERY),
         docs=_documents(attrs.get(RETRIEVAL_DOCUMENTS), attrs.get(DATA_SOURCE_ID)),
-        tools=_tools(attrs.get(TOOL_DEFINITIONS)),
+        tools=lambda: _tools(attrs.get(TOOL_DEFINITIONS)),
         model=_model(attrs) if kind == tr.OP_LLM else None,
     )
 
