@@ -341,19 +341,41 @@ def scaling(results: list[Measurement], cpu: bool = False) -> dict[str, dict[str
     return out
 
 
+def _ingest_and_normalize_cost(results: list[Measurement], size: int, cpu: bool) -> tuple[float, float] | None:
+    """(ingest + normalize, read.json + Delta write) at a size, in seconds or CPU-seconds; None
+    when the run did not measure both stages and the baseline."""
+    by_stage = {m.stage: m for m in results if m.size == size}
+    ingest, normalize = by_stage.get("ingest"), by_stage.get("normalize")
+    if ingest is None or normalize is None or not ingest.baseline_seconds:
+        return None
+    if cpu:
+        return ingest.cpu_seconds + normalize.cpu_seconds, ingest.baseline_cpu_seconds
+    return ingest.seconds + normalize.seconds, ingest.baseline_seconds
+
+
 def ingest_and_normalize(results: list[Measurement], cpu: bool = False) -> dict[str, float]:
     """Issue 4's figure: (ingest + normalize seconds) / (read.json + Delta write seconds), per
     size; with `cpu`, the same over CPU-seconds of the whole process tree."""
     out = {}
     for size in sorted({m.size for m in results}):
-        by_stage = {m.stage: m for m in results if m.size == size}
-        if "ingest" in by_stage and "normalize" in by_stage and by_stage["ingest"].baseline_seconds:
-            ingest, normalize = by_stage["ingest"], by_stage["normalize"]
-            if cpu:
-                total, floor = ingest.cpu_seconds + normalize.cpu_seconds, ingest.baseline_cpu_seconds
-            else:
-                total, floor = ingest.seconds + normalize.seconds, ingest.baseline_seconds
-            out[f"{size}x"] = round(total / floor, 2)
+        cost = _ingest_and_normalize_cost(results, size, cpu)
+        if cost is not None:
+            out[f"{size}x"] = round(cost[0] / cost[1], 2)
+    return out
+
+
+def ingest_and_normalize_marginal(results: list[Measurement], cpu: bool = False) -> dict[str, float]:
+    """Issue 4's figure per added trajectory: what ingest + normalize add from the smallest size
+    to each larger one, over what read.json + Delta write add. The per-size ratio also carries
+    each run's fixed costs (job set-up, Delta commits, schema inference), whose share shrinks as
+    the data grows; this is the ratio the per-size one tends to."""
+    costs = {size: cost for size in sorted({m.size for m in results}) if (cost := _ingest_and_normalize_cost(results, size, cpu))}
+    sizes = list(costs)
+    out = {}
+    for size in sizes[1:]:
+        (total, floor), (first_total, first_floor) = costs[size], costs[sizes[0]]
+        if floor > first_floor:  # a baseline that did not grow gives no slope to compare with
+            out[f"{sizes[0]}x-{size}x"] = round((total - first_total) / (floor - first_floor), 2)
     return out
 
 
@@ -381,6 +403,7 @@ def main(argv: list[str] | None = None) -> int:
     for size in sizes:
         results.extend(run_size(spark, base, size, args.base * size, args.seed, stages))
     combined, combined_cpu = ingest_and_normalize(results), ingest_and_normalize(results, cpu=True)
+    marginal, marginal_cpu = ingest_and_normalize_marginal(results), ingest_and_normalize_marginal(results, cpu=True)
     report = {
         "when": datetime.now(timezone.utc).isoformat(),
         "base_trajectories": args.base,
@@ -392,6 +415,8 @@ def main(argv: list[str] | None = None) -> int:
         "scaling_cpu": scaling(results, cpu=True),
         "ingest_plus_normalize_vs_read_json": combined,
         "ingest_plus_normalize_vs_read_json_cpu": combined_cpu,
+        "ingest_plus_normalize_vs_read_json_marginal": marginal,
+        "ingest_plus_normalize_vs_read_json_marginal_cpu": marginal_cpu,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"bench-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}.json"
@@ -402,6 +427,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {stage:<10} " + "  ".join(f"{k}={v} (cpu {by_cpu[k]})" for k, v in ratios.items()))
     for size, ratio in combined.items():
         print(f"  ingest+normalize at {size}: {ratio}x the plain read.json + Delta write ({combined_cpu[size]}x in CPU-seconds)")
+    for span, ratio in marginal.items():
+        cpu_ratio = marginal_cpu.get(span, "-")
+        print(f"  ingest+normalize per added trajectory ({span}): {ratio}x what read.json + Delta write add ({cpu_ratio}x in CPU-seconds)")
     print(f"\nresults: {path}")
     return 0
 

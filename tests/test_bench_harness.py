@@ -6,7 +6,15 @@ import os
 import subprocess
 import sys
 
-from benchmarks.run import ResourceSampler, _descendants, _program, compiler_thread_cpu
+from benchmarks.run import (
+    Measurement,
+    ResourceSampler,
+    _descendants,
+    _program,
+    compiler_thread_cpu,
+    ingest_and_normalize,
+    ingest_and_normalize_marginal,
+)
 
 # A process that ignores SIGCHLD, as pyspark's daemon does, starts a worker that burns CPU and
 # exits; nobody's "children" CPU ever includes the worker's time.
@@ -39,3 +47,21 @@ def test_the_jit_compiler_threads_of_the_spark_jvm_are_found(spark):
     compilers = {tid: cpu for pid in jvms for tid, cpu in compiler_thread_cpu(pid).items()}
     assert compilers and sum(compilers.values()) > 0
     assert compiler_thread_cpu(os.getpid()) == {}  # a Python process has none
+
+
+def _measured(size: int, stage: str, seconds: float, baseline: float | None = None) -> Measurement:
+    return Measurement(size=size, trajectories=size * 100, stage=stage, rows_in=0, rows_out=0, seconds=seconds,
+                       cpu_seconds=2 * seconds, driver_peak_mib=0.0, workers_peak_mib=0.0, baseline_seconds=baseline,
+                       baseline_cpu_seconds=None if baseline is None else 2 * baseline)
+
+
+def test_the_per_trajectory_ratio_leaves_out_the_fixed_costs_the_per_size_ratio_carries():
+    # the baseline costs 10 s + 5 s per size unit, ingest + normalize 12 s + 20 s per unit
+    results = [m for size in (1, 2, 4) for m in (_measured(size, "ingest", 2 + 5 * size, baseline=10 + 5 * size),
+                                                 _measured(size, "normalize", 10 + 15 * size))]
+    assert ingest_and_normalize(results) == {"1x": 2.13, "2x": 2.6, "4x": 3.07}
+    assert ingest_and_normalize_marginal(results) == {"1x-2x": 4.0, "1x-4x": 4.0}
+    assert ingest_and_normalize_marginal(results, cpu=True) == {"1x-2x": 4.0, "1x-4x": 4.0}
+    # a size without normalize, or one run alone, gives no slope
+    assert ingest_and_normalize_marginal([m for m in results if not (m.size == 4 and m.stage == "normalize")]) == {"1x-2x": 4.0}
+    assert ingest_and_normalize_marginal([m for m in results if m.size == 1]) == {}
