@@ -134,15 +134,19 @@ def _own_cpu_seconds() -> float:
     return me.user + me.system
 
 
+SAMPLE_SECONDS = 0.25  # how often ResourceSampler reads the process tree
+
+
 class ResourceSampler:
-    """Peak RSS of the driver JVM and the sum over Python workers, sampled every 0.25 s, and the
-    CPU-seconds the whole process tree used (work, where wall time also counts waiting), with
-    two parts of it: the Python processes' (pyspark's daemon and workers) and the JVM's JIT
+    """Peak RSS of the driver JVM and the sum over Python workers, sampled every SAMPLE_SECONDS,
+    and the CPU-seconds the whole process tree used (work, where wall time also counts waiting),
+    with two parts of it: the Python processes' (pyspark's daemon and workers) and the JVM's JIT
     compiler threads' (a cost of the JVM warming up, not of the records).
 
     CPU is summed per process from the samples: pyspark's daemon ignores SIGCHLD, so a Python
     worker that exits is reaped by no one who counts its time, and a before/after reading of the
-    tree would lose it (a worker living under 0.25 s is still missed)."""
+    tree would lose it. Still missed: a worker living less than one interval, and the time a
+    worker spends between the last sample and its exit."""
 
     def __init__(self):
         self.driver_peak = 0
@@ -183,7 +187,7 @@ class ResourceSampler:
             self.driver_peak = max(self.driver_peak, driver)
             self.workers_peak = max(self.workers_peak, workers)
             self._sample_cpu()
-            self._stop.wait(0.25)
+            self._stop.wait(SAMPLE_SECONDS)
 
     def __enter__(self):
         self._own_started = _own_cpu_seconds()

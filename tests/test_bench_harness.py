@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 from benchmarks.run import (
+    SAMPLE_SECONDS,
     Measurement,
     ResourceSampler,
     _descendants,
@@ -18,22 +19,25 @@ from benchmarks.run import (
 
 # A process that ignores SIGCHLD, as pyspark's daemon does, starts a worker that burns CPU and
 # exits; nobody's "children" CPU ever includes the worker's time.
-_BURN_SECONDS = 1.0
+_BURN_SECONDS = 2.0
 _WORKER = f"import time\nt = time.process_time()\nwhile time.process_time() - t < {_BURN_SECONDS}: pass"
 _DAEMON = (
     "import signal, subprocess, sys, time\n"
     "signal.signal(signal.SIGCHLD, signal.SIG_IGN)\n"
     f"subprocess.Popen([sys.executable, '-c', {_WORKER!r}])\n"
-    "time.sleep(2.5)"
+    f"time.sleep({_BURN_SECONDS + 1.5})"
 )
+# The worker's time after the sampler's last look before it exits is lost: one interval, more
+# when the host delays the sampler (a fresh-clone CI run lost 0.23 s of a 1 s worker).
+_SEEN_AT_LEAST = _BURN_SECONDS - 3 * SAMPLE_SECONDS
 
 
 def test_cpu_of_workers_that_exit_under_a_daemon_is_counted():
     with ResourceSampler() as sampled:
         subprocess.run([sys.executable, "-c", _DAEMON], check=True)
-    assert sampled.cpu_seconds >= 0.8 * _BURN_SECONDS
+    assert sampled.cpu_seconds >= _SEEN_AT_LEAST
     # Both processes run Python: the worker's time is the Python part too.
-    assert sampled.python_cpu_seconds >= 0.8 * _BURN_SECONDS
+    assert sampled.python_cpu_seconds >= _SEEN_AT_LEAST
     # A JVM below this process (the suite's Spark session) may be compiling meanwhile: its JIT
     # time is counted, never more than the whole.
     assert 0.0 <= sampled.jit_cpu_seconds <= sampled.cpu_seconds - sampled.python_cpu_seconds
