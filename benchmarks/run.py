@@ -57,16 +57,6 @@ def _ticks_seconds(fields: list[str], first: int, end: int) -> float:
     return sum(int(f) for f in fields[first:end]) / os.sysconf("SC_CLK_TCK")
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            stat = _stat(entry / "stat")
-            if stat is not None and int(stat[1][1]) == pid:
-                found.append(int(entry.name))
-    return found
-
-
 def _rss_kib(pid: int) -> int:
     try:
         for text in (Path(f"/proc/{pid}/status")).read_text().splitlines():
@@ -84,25 +74,30 @@ def _cmdline(pid: int) -> str:
         return ""
 
 
-def _descendants(pid: int) -> list[int]:
-    found, stack = [], [pid]
-    while stack:
-        for child in _children(stack.pop()):
-            found.append(child)
-            stack.append(child)
+def _processes() -> dict[int, tuple[int, float]]:
+    """Every process now: pid -> (parent pid, user + system CPU of it and of the children it has
+    reaped), from one read of /proc. (pyspark's daemon reaps its workers, so their time is
+    counted when they end within a stage.)"""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            stat = _stat(entry / "stat")
+            if stat is not None:
+                found[int(entry.name)] = (int(stat[1][1]), _ticks_seconds(stat[1], 11, 15))  # utime .. cstime
     return found
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process and of its children it has reaped (pyspark's daemon reaps
-    its workers, so their time is counted when they end within a stage)."""
-    stat = _stat(Path(f"/proc/{pid}/stat"))
-    return 0.0 if stat is None else _ticks_seconds(stat[1], 11, 15)  # utime, stime, cutime, cstime
-
-
-def _tree_cpu_by_process() -> dict[int, float]:
-    """CPU used so far by each process below this one (the JVM, pyspark's daemon, its workers)."""
-    return {pid: _cpu_seconds(pid) for pid in _descendants(os.getpid())}
+def _descendants(pid: int, processes: dict[int, tuple[int, float]] | None = None) -> list[int]:
+    """The processes below `pid`, from `processes` (a _processes() reading; a new one if none)."""
+    children: dict[int, list[int]] = {}
+    for child, (parent, _) in (_processes() if processes is None else processes).items():
+        children.setdefault(parent, []).append(child)
+    found, stack = [], [pid]
+    while stack:
+        for child in children.get(stack.pop(), ()):
+            found.append(child)
+            stack.append(child)
+    return found
 
 
 def _program(pid: int) -> str:
@@ -115,17 +110,27 @@ def _program(pid: int) -> str:
 _COMPILER_THREADS = ("C1 CompilerThre", "C2 CompilerThre")
 
 
-def compiler_thread_cpu(pid: int) -> dict[int, float]:
-    """CPU used so far by each JIT compiler thread of a JVM, by thread id (none for another process)."""
+def compiler_thread_cpu(pid: int, named: dict[int, bool] | None = None) -> dict[int, float]:
+    """CPU used so far by each JIT compiler thread of a JVM, by thread id (none for another process).
+
+    `named` (thread id -> whether it is a compiler thread), kept by a caller that asks again and
+    again, is filled as threads are first seen, so only the compiler threads' stat files are read
+    after that: a JVM runs about a hundred threads, and reading each one's took 4.5 ms a call."""
+    named = {} if named is None else named
     found = {}
     try:
-        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+        tids = [int(task) for task in os.listdir(f"/proc/{pid}/task")]
     except OSError:
         return found
-    for task in tasks:
-        stat = _stat(task / "stat")
-        if stat is not None and stat[0].startswith(_COMPILER_THREADS):
-            found[int(task.name)] = _ticks_seconds(stat[1], 11, 13)  # utime, stime
+    for tid in tids:
+        if named.get(tid) is False:
+            continue
+        stat = _stat(Path(f"/proc/{pid}/task/{tid}/stat"))
+        if stat is None:
+            continue
+        named[tid] = stat[0].startswith(_COMPILER_THREADS)  # HotSpot names them when it starts them
+        if named[tid]:
+            found[tid] = _ticks_seconds(stat[1], 11, 13)  # utime, stime
     return found
 
 
@@ -160,11 +165,15 @@ class ResourceSampler:
         self._jvms: set[int] = set()
         self._jit_first: dict[tuple[int, int], float] = {}  # per (JVM, compiler thread), likewise
         self._jit_last: dict[tuple[int, int], float] = {}
+        self._threads: dict[int, dict[int, bool]] = {}  # per JVM: compiler_thread_cpu's `named`
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
-    def _sample_cpu(self, first: bool = False) -> None:
-        for pid, cpu in _tree_cpu_by_process().items():
+    def _sample_cpu(self, first: bool = False) -> dict[int, tuple[int, float]]:
+        """Read the CPU of every process below this one; returns the _processes() it read."""
+        processes = _processes()
+        for pid in _descendants(os.getpid(), processes):
+            cpu = processes[pid][1]
             if pid not in self._cpu_last:
                 self._cpu_first[pid] = cpu if first else 0.0
                 program = _program(pid)
@@ -174,19 +183,20 @@ class ResourceSampler:
                     self._jvms.add(pid)
             self._cpu_last[pid] = max(cpu, self._cpu_last.get(pid, 0.0))
         for pid in self._jvms:
-            for tid, jit in compiler_thread_cpu(pid).items():
+            for tid, jit in compiler_thread_cpu(pid, self._threads.setdefault(pid, {})).items():
                 self._jit_first.setdefault((pid, tid), jit if first else 0.0)
                 self._jit_last[(pid, tid)] = max(jit, self._jit_last.get((pid, tid), 0.0))
+        return processes
 
     def _loop(self):
         me = os.getpid()
         while not self._stop.is_set():
-            jvms = [p for p in _children(me) if _program(p) == "java"]
+            processes = self._sample_cpu()
+            jvms = [p for p in self._jvms if processes.get(p, (None,))[0] == me]  # the driver's JVM
             driver = sum(_rss_kib(p) for p in jvms)
-            workers = sum(_rss_kib(p) for jvm in jvms for p in _descendants(jvm) if _program(p).startswith("python"))
+            workers = sum(_rss_kib(p) for jvm in jvms for p in _descendants(jvm, processes) if p in self._python)
             self.driver_peak = max(self.driver_peak, driver)
             self.workers_peak = max(self.workers_peak, workers)
-            self._sample_cpu()
             self._stop.wait(SAMPLE_SECONDS)
 
     def __enter__(self):
