@@ -77,12 +77,16 @@ def test_langchain_batch_of_serialized_messages():
         lc("AIMessage", content="", tool_calls=[{"name": "f", "args": {"x": 1}, "id": "c1", "type": "tool_call"}], type="ai"),
         lc("ToolMessage", content="failed", tool_call_id="c1", status="error", type="tool"),
     ]]}
+    # Sent messages: the rules read no reasoning or tool calls of a model call's inputs.
     assert ms.message_array(inputs) == [
         ms.message("system", "be brief", is_error=False),
         ms.message("user", "hi", is_error=False),
-        ms.message("assistant", "", tool_calls=[{"id": "c1", "name": "f", "arguments": '{"x":1}'}], is_error=False),
+        ms.message("assistant", "", is_error=False),
         ms.message("tool", "failed", tool_call_id="c1", is_error=True),
     ]
+    assert ms.normalize_message(inputs["messages"][0][2]) == ms.message(
+        "assistant", "", tool_calls=[{"id": "c1", "name": "f", "arguments": '{"x":1}'}], is_error=False
+    )
 
 
 def test_an_answer_that_is_a_json_null_message_keeps_no_text():

@@ -171,11 +171,27 @@ def normalize_message(value) -> dict:
     )
 
 
+def sent_message(value) -> dict:
+    """A message sent to a model (`normalize_message` without reasoning and tool calls, left
+    None). The rules read a sent message's role, text, call id and error status only, and each
+    model call sends all earlier messages again: most messages a trace holds are sent ones."""
+    if isinstance(value, str):
+        return message(ROLE_USER, value, is_error=False)
+    body = first_present(get(value, "kwargs"), get(value, "data"), value)
+    return message(
+        _role(body, value),
+        content_text(get(body, "content")),
+        tool_call_id=text_at(body, "tool_call_id"),
+        is_error=text_at(body, "status") == _ERROR_STATUS,
+    )
+
+
 def message_array(value) -> list | None:
-    """A list of messages: the array itself, the first of a batch of lists, or under `messages`."""
+    """A list of sent messages (`sent_message`): the array itself, the first of a batch of lists,
+    or under `messages`."""
     messages = get(value, "messages")
     listed = first(array_at(messages, 0), array(messages), array_at(value, 0), array(value))
-    return None if listed is None else [normalize_message(m) for m in listed]
+    return None if listed is None else [sent_message(m) for m in listed]
 
 
 def output_message(value) -> dict | None:

@@ -56,7 +56,7 @@ class Operation:
     at: int  # start (the sort key); the end, else the epoch, when the start is unknown
     ended: int | None = None
     order: str = ""  # tie-break among equal starts (span id, dotted order)
-    inputs: list | None = None  # llm: the messages sent
+    inputs: list | None = None  # llm: the messages sent (their role, content, tool_call_id and is_error are read)
     output: dict | None = None  # llm: the (first) answer
     system: str | None = None  # llm: instructions given apart from the messages
     tokens_in: int | None = None
