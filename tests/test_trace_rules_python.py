@@ -3,6 +3,8 @@ shapes (the shapes the Spark adapters normalised, normalised the same way)."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from transforms.adapters import message_shapes as ms
@@ -65,6 +67,15 @@ def test_a_json_null_is_present_and_a_missing_path_is_not():
     record = vv.loads('{"a": null}')
     assert vv.get(record, "a") is None and vv.present(vv.get(record, "a"))
     assert vv.get(record, "b") is vv.ABSENT and vv.get(record, "a", "c") is vv.ABSENT
+
+
+def test_loads_keeps_number_literals_and_refuses_what_json_loads_refuses():
+    """One decoder serves every call: decoding one text must not change how the next is read."""
+    first, second = vv.loads('{"a": 1.50, "b": [1e5]}'), vv.loads('{"a": 2.0}')
+    assert (first["a"].text, first["b"][0].text, second["a"].text) == ("1.50", "1e5", "2.0")
+    for bad in ("\ufeff{}", '{"a": 1} trailing', ""):
+        with pytest.raises(json.JSONDecodeError):
+            vv.loads(bad)
 
 
 def test_langchain_batch_of_serialized_messages():
