@@ -153,37 +153,35 @@ def _message_tool_calls(blocks: list | None, body, extra) -> list | None:
 
 def normalize_message(value) -> dict:
     """One chat message (any shape in the module docstring)."""
-    if isinstance(value, str):
-        return message(ROLE_USER, value, is_error=False)
-    body = first_present(get(value, "kwargs"), get(value, "data"), value)
-    content = get(body, "content")
-    extra = get(body, "additional_kwargs")
-    blocks = array(content)
-    reasoning = _reasoning(blocks, body, extra)
-    tool_calls = _message_tool_calls(blocks, body, extra)
-    return message(
-        _role(body, value),
-        content_text(content),
-        reasoning,
-        tool_calls,
-        text_at(body, "tool_call_id"),
-        text_at(body, "status") == _ERROR_STATUS,
-    )
+    found = sent_message(value)
+    if not isinstance(value, str):
+        body = _body(value)
+        content = get(body, "content")
+        extra = get(body, "additional_kwargs")
+        blocks = array(content)
+        found["reasoning"] = _reasoning(blocks, body, extra)
+        found["tool_calls"] = _message_tool_calls(blocks, body, extra)
+    return found
 
 
 def sent_message(value) -> dict:
-    """A message sent to a model (`normalize_message` without reasoning and tool calls, left
+    """A message sent to a model: `normalize_message` without its reasoning and tool calls (left
     None). The rules read a sent message's role, text, call id and error status only, and each
     model call sends all earlier messages again: most messages a trace holds are sent ones."""
     if isinstance(value, str):
         return message(ROLE_USER, value, is_error=False)
-    body = first_present(get(value, "kwargs"), get(value, "data"), value)
+    body = _body(value)
     return message(
         _role(body, value),
         content_text(get(body, "content")),
         tool_call_id=text_at(body, "tool_call_id"),
         is_error=text_at(body, "status") == _ERROR_STATUS,
     )
+
+
+def _body(value):
+    """Where a message's fields are: a serialized LangChain message's kwargs, a dict form's data, else itself."""
+    return first_present(get(value, "kwargs"), get(value, "data"), value)
 
 
 def message_array(value) -> list | None:
