@@ -153,14 +153,15 @@ def _message_tool_calls(blocks: list | None, body, extra) -> list | None:
 
 def normalize_message(value) -> dict:
     """One chat message (any shape in the module docstring)."""
-    found = sent_message(value)
-    if not isinstance(value, str):
-        body = _body(value)
-        content = get(body, "content")
-        extra = get(body, "additional_kwargs")
-        blocks = array(content)
-        found["reasoning"] = _reasoning(blocks, body, extra)
-        found["tool_calls"] = _message_tool_calls(blocks, body, extra)
+    if isinstance(value, str):
+        return sent_message(value)
+    body = _body(value)
+    found = _sent(body, value)
+    content = get(body, "content")
+    extra = get(body, "additional_kwargs")
+    blocks = array(content)
+    found["reasoning"] = _reasoning(blocks, body, extra)
+    found["tool_calls"] = _message_tool_calls(blocks, body, extra)
     return found
 
 
@@ -170,18 +171,21 @@ def sent_message(value) -> dict:
     model call sends all earlier messages again: most messages a trace holds are sent ones."""
     if isinstance(value, str):
         return message(ROLE_USER, value, is_error=False)
-    body = _body(value)
+    return _sent(_body(value), value)
+
+
+def _body(value):
+    """Where a message's fields are: a serialized LangChain message's kwargs, a dict form's data, else itself."""
+    return first_present(get(value, "kwargs"), get(value, "data"), value)
+
+
+def _sent(body, value) -> dict:
     return message(
         _role(body, value),
         content_text(get(body, "content")),
         tool_call_id=text_at(body, "tool_call_id"),
         is_error=text_at(body, "status") == _ERROR_STATUS,
     )
-
-
-def _body(value):
-    """Where a message's fields are: a serialized LangChain message's kwargs, a dict form's data, else itself."""
-    return first_present(get(value, "kwargs"), get(value, "data"), value)
 
 
 def message_array(value) -> list | None:
