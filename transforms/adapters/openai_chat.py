@@ -321,7 +321,6 @@ _SNAPSHOT = re.compile(SNAPSHOT_SUFFIX.removesuffix("$") + _JAVA_END, re.ASCII)
 _OPENAI_MODEL = re.compile(OPENAI_MODEL_NAMES, re.ASCII)
 _PAIRS = json.JSONDecoder(object_pairs_hook=lambda pairs: pairs)
 _EPOCH_SCALE = 6  # timestamp_of reads numbers as decimal(38,6) seconds
-_DECODER = json.JSONDecoder(parse_float=vv.JsonFloat)
 _JSON_SPACE = " \t\n\r"
 
 
@@ -360,7 +359,7 @@ def _first_json_value(text: str):
     try:
         return vv.loads(text)
     except ValueError:
-        return _DECODER.raw_decode(text.lstrip(_JSON_SPACE))[0]
+        return vv.VARIANT_DECODER.raw_decode(text.lstrip(_JSON_SPACE))[0]
 
 
 def _json_value_or_absent(text: str):

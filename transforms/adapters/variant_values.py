@@ -79,14 +79,14 @@ class JsonFloat(float):
 
 
 # json.loads builds a decoder (and its scanner) on every call that passes an option: one made once.
-_VARIANT_DECODER = json.JSONDecoder(parse_float=JsonFloat)
+VARIANT_DECODER = json.JSONDecoder(parse_float=JsonFloat)
 
 
 def loads(text: str):
     """json.loads(text, parse_float=JsonFloat)."""
     if text.startswith("\ufeff"):  # as json.loads refuses it
         raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
-    return _VARIANT_DECODER.decode(text)
+    return VARIANT_DECODER.decode(text)
 
 
 def present(value) -> bool:
