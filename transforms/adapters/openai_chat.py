@@ -321,7 +321,6 @@ _SNAPSHOT = re.compile(SNAPSHOT_SUFFIX.removesuffix("$") + _JAVA_END, re.ASCII)
 _OPENAI_MODEL = re.compile(OPENAI_MODEL_NAMES, re.ASCII)
 _PAIRS = json.JSONDecoder(object_pairs_hook=lambda pairs: pairs)
 _EPOCH_SCALE = 6  # timestamp_of reads numbers as decimal(38,6) seconds
-_JSON_SPACE = " \t\n\r"
 
 
 def _text(value, *path) -> str | None:
@@ -354,12 +353,8 @@ def _lower_trim(value: str | None) -> str | None:
 
 
 def _first_json_value(text: str):
-    """The first JSON value of a text (what Jackson reads; the rest is ignored); raises
-    ValueError when there is none."""
-    try:
-        return vv.loads(text)
-    except ValueError:
-        return vv.VARIANT_DECODER.raw_decode(text.lstrip(_JSON_SPACE))[0]
+    """The first JSON value of a text, its numbers as VARIANT keeps them; ValueError when there is none."""
+    return vv.first_json_value(text, vv.VARIANT_DECODER)
 
 
 def _json_value_or_absent(text: str):
@@ -625,7 +620,7 @@ def _tools_available(line: dict) -> list | None:
 def _error(line: dict) -> str | None:
     """The error's message, or the error itself (text, or JSON text)."""
     raw = _text(line, "error")
-    return first(_json_field(raw, "message") if raw is not None and raw.lstrip(_JSON_SPACE).startswith("{") else None, raw)
+    return first(_json_field(raw, "message") if raw is not None and raw.lstrip(vv.JSON_SPACE).startswith("{") else None, raw)
 
 
 def _extra(meta: dict, records: int, line: dict, error: str | None, totals: _Totals) -> list[tuple]:

@@ -527,7 +527,7 @@ def _region(name: str):
 # (jackson_text); doubles take numbers and the non-numeric names Jackson allows.
 
 _DECODER = json.JSONDecoder()
-_JSON_SPACE = " \t\n\r"
+JSON_SPACE = " \t\n\r"  # what JSON skips before a value
 _NON_NUMERIC_DOUBLES = {"NaN": math.nan, "+INF": math.inf, "+Infinity": math.inf, "Infinity": math.inf,
                         "-INF": -math.inf, "-Infinity": -math.inf}
 
@@ -536,15 +536,10 @@ class _Mismatch(Exception):
     """A JSON value of the wrong type for its field."""
 
 
-def _first_json_value(text: str):
-    """The first JSON value of the text (ABSENT when there is none)."""
-    try:
-        return json.loads(text)
-    except ValueError:
-        try:
-            return _DECODER.raw_decode(text.lstrip(_JSON_SPACE))[0]
-        except ValueError:
-            return ABSENT
+def first_json_value(text: str, decoder: json.JSONDecoder = _DECODER):
+    """The first JSON value of a text, as Jackson reads it (what follows it is ignored); raises
+    ValueError when there is none. With VARIANT_DECODER, numbers keep their literal (JsonFloat)."""
+    return decoder.raw_decode(text.lstrip(JSON_SPACE))[0]
 
 
 def _json_double(value) -> float | None:
@@ -606,8 +601,11 @@ def json_reader(schema: DataType):
     def read(text: str | None):
         if text is None:
             return None
-        value = _first_json_value(text)
-        if value is ABSENT or value is None:
+        try:
+            value = first_json_value(text)
+        except ValueError:
+            return None
+        if value is None:
             return None
         if wraps_object and isinstance(value, dict):
             value = [value]
