@@ -1,4 +1,4 @@
-"""The benchmark harness's CPU accounting."""
+"""The benchmark harness: its CPU accounting, and what the trace-length benchmark times."""
 
 from __future__ import annotations
 
@@ -69,3 +69,14 @@ def test_the_per_trajectory_ratio_leaves_out_the_fixed_costs_the_per_size_ratio_
     # a size without normalize, or one run alone, gives no slope
     assert ingest_and_normalize_marginal([m for m in results if not (m.size == 4 and m.stage == "normalize")]) == {"1x-2x": 4.0}
     assert ingest_and_normalize_marginal([m for m in results if m.size == 1]) == {}
+
+
+def test_the_trace_length_benchmark_assembles_whole_traces_of_each_length(spark):
+    """What benchmarks.trace_length times is the adapters' assembly of the traces it made: one
+    candidate per trace, every model call and tool call a step (plus the final answer)."""
+    from benchmarks.trace_length import FORMATS, measure
+
+    for fmt in FORMATS:
+        row = measure(spark, fmt, calls=3, traces=2, repeats=1)
+        assert (row["format"], row["steps"], row["traces"]) == (fmt, 2 * 3 + 1, 2)
+        assert row["assembly_ms"] > 0 and row["decode_ms"] > 0

@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from pyspark.sql.types import ArrayType, DoubleType, StringType, StructField, StructType
 
 from transforms.adapters import message_shapes as ms
+from transforms.adapters import trace_rules as tr
 from transforms.adapters import variant_values as vv
 
 
@@ -121,3 +123,89 @@ def test_message_shapes_normalise_to_one_message():
         ms.message("tool", "boom", tool_call_id="c1", is_error=True),
         ms.message("user", "plain prompt", is_error=False),
     ]
+
+
+_ITEMS = ArrayType(StructType([StructField("role", StringType()), StructField("n", DoubleType())]))
+# Read in this order by one GrowingArrayReader: texts that extend the one before (with spaces
+# around the comma, trailing text after the array), and texts that must be read whole: after an
+# empty array, a changed first item, an added part that is cut off or holds a non-object, an
+# object (read as a one-item array), null, not JSON.
+_GROWING_TEXTS = [
+    '[{"role": "a", "n": 1}]',
+    '[{"role": "a", "n": 1}, {"role": "b"}]',
+    '[{"role": "a", "n": 1}, {"role": "b"}  ,{"role": "c", "n": "x"}] trailing',
+    '[{"role": "a", "n": 1}, {"role": "b"}  ,{"role": "c", "n": "x"}, {"role": "d"}]',
+    '[{"role": "a", "n": 1}, {"role": "b"}  ,{"role": "c", "n": "x"}, {"role": "d"}, {"role": "e"',
+    '[{"role": "a", "n": 1}, {"role": "b"}  ,{"role": "c", "n": "x"}, {"role": "d"}, 7]',
+    '[{"role": "a", "n": 1}, {"role": "b"}  ,{"role": "c", "n": "x"}, {"role": "d"}, {"role": "e"}]',
+    "[]",
+    '[ , {"role": "f"}]',
+    '[{"role": "A", "n": 1}, {"role": "b"}]',
+    '{"role": "g"}',
+    "null",
+    "not json",
+    '  [{"role": "h"}]',
+    '  [{"role": "h"}, {"role": "i"}]',
+]
+
+
+def test_a_growing_array_reader_reads_each_text_as_json_reader():
+    whole = vv.json_reader(_ITEMS)
+    growing = vv.GrowingArrayReader(_ITEMS)
+    read = [growing(text) for text in _GROWING_TEXTS]
+    assert read == [whole(text) for text in _GROWING_TEXTS]
+    assert read[3] == [{"role": r, "n": n} for r, n in [("a", 1.0), ("b", None), ("c", None), ("d", None)]]
+    texts = ['[{"role": "x"}]', '[{"role": "x"}, {"role": "y"}]', '[{"role": "x"}, {"role": "y"}, {"role": "z"}]']
+    for text in texts:  # read whole, then grown: results are the caller's to change
+        result = growing(text)
+        assert result == whole(text)
+        result.append("changed by a caller")
+
+
+def test_a_growing_array_reader_maps_each_item_once():
+    mapped: list[str] = []
+
+    def each(item: dict) -> list[str]:
+        mapped.append(item["role"])
+        return [item["role"]] * 2
+
+    growing = vv.GrowingArrayReader(_ITEMS, each=each)
+    assert [growing(text) for text in _GROWING_TEXTS[:4]] == [
+        ["a", "a"], ["a", "a", "b", "b"], ["a", "a", "b", "b", "c", "c"], ["a", "a", "b", "b", "c", "c", "d", "d"],
+    ]
+    assert mapped == ["a", "b", "c", "d"]
+
+
+def test_sent_messages_reads_each_call_as_message_array():
+    def human(text):
+        return {"type": "human", "content": text}
+
+    tool_reply = {"role": "tool", "content": "42", "tool_call_id": "c1"}
+    calls = [
+        {"messages": [[human("hi")]]},
+        {"messages": [[human("hi"), {"type": "ai", "content": "", "tool_calls": []}, tool_reply]]},
+        [human("hi"), {"type": "ai", "content": "", "tool_calls": []}, tool_reply, human("more")],
+        [human("hello"), human("more")],  # an earlier message changed: read whole
+        [human("hello")],  # fewer messages
+        "a prompt",  # no list
+        {"messages": []},
+        [human("hello"), human("again")],
+    ]
+    sent = ms.SentMessages()
+    read = [sent(call) for call in calls]
+    assert read == [ms.message_array(call) for call in calls]
+    assert read[2][2] == ms.message("tool", "42", tool_call_id="c1", is_error=False)
+    read[-1].clear()  # results are the caller's lists
+    assert sent([human("hello"), human("again"), human("!")]) == ms.message_array([human("hello"), human("again"), human("!")])
+
+
+def test_a_tool_step_takes_the_first_reply_sent_for_its_call():
+    """Replies are looked up by call id: the first one a model call sent wins, as the scan gave."""
+    request = {"id": "c1", "name": "f", "arguments": "{}"}
+    replies = [ms.message("tool", text, tool_call_id="c1", is_error=False) for text in ("first", "second")]
+    ops = [
+        tr.operation(tr.OP_LLM, 1, 2, "a", inputs=[ms.message("user", "hi")], output=ms.message("assistant", None, tool_calls=[request])),
+        tr.operation(tr.OP_LLM, 3, 4, "b", inputs=[ms.message("user", "hi"), *replies], output=ms.message("assistant", "done")),
+    ]
+    tool_steps = [s for s in tr.steps(ops) if s["kind"] == "tool"]
+    assert [(s["tool"]["call_id"], s["tool"]["result"]) for s in tool_steps] == [("c1", "first")]

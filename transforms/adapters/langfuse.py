@@ -299,20 +299,22 @@ def _embedded_observations(record) -> list:
 def _assemble_trace(rows: list[dict]) -> list[dict]:
     trace = _NO_TRACE
     observations: list[_Observation] = []
+    sent = ms.SentMessages()  # observations come in export order: each generation after those it re-sends
     for row in sorted(rows, key=python_assembly.seen):
         record = vv.loads(row[RECORD])
         seen = python_assembly.seen(row)
         if row[_OBSERVATION]:
-            observations.append(_read_observation(record, seen))
+            observations.append(_read_observation(record, seen, sent))
         else:
             trace = _read(record, _TRACE_READERS)  # rows in ingestion order: the latest export wins
-        observations += [_read_observation(raw, seen) for raw in _embedded_observations(record)]
+        observations += [_read_observation(raw, seen, sent) for raw in _embedded_observations(record)]
     observations = tr.unique_by(observations, key=lambda o: o.id, newest=lambda o: o.seen)
     ops = tr.sort_operations([o.op for o in observations])
     return [python_assembly.finished(_content(trace, observations, ops, rows[0][_TRACE_KEY], len(rows)), NAME, rows)]
 
 
-def _read_observation(raw, seen: tuple) -> _Observation:
+def _read_observation(raw, seen: tuple, sent: ms.SentMessages) -> _Observation:
+    """An observation; `sent` reads the messages a generation sent (the trace's SentMessages)."""
     o = _read(raw, _OBSERVATION_READERS)
     level = _upper(o["level"])
     cost = ms.first((o["costDetails"] or {}).get("total"), o["calculatedTotalCost"], (o["usage"] or {}).get("totalCost"))
@@ -322,7 +324,7 @@ def _read_observation(raw, seen: tuple) -> _Observation:
         type=_upper(o["type"]),
         root_failed=o["parentObservationId"] is None and level == LEVEL_ERROR,
         cost=vv.text_to_double(cost),
-        op=_operation(o, level),
+        op=_operation(o, level, sent),
     )
 
 
@@ -354,7 +356,7 @@ def _tool_call(o: dict, level: str | None) -> dict:
     return tr.tool_call(vv.text_at(o["metadata"], META_TOOL_CALL_ID), o["name"], vv.text(o["input"]), result, error)
 
 
-def _operation(o: dict, level: str | None) -> tr.Operation:
+def _operation(o: dict, level: str | None, sent: ms.SentMessages) -> tr.Operation:
     kind = _OPERATION_KINDS.get(_upper(o["type"]), tr.OP_OTHER)
     inputs, outputs, meta = o["input"], o["output"], o["metadata"]
     parts: dict = {"tools": lambda: ms.tool_specs(vv.get(inputs, "tools"))}  # read only for the first offering any
@@ -362,7 +364,7 @@ def _operation(o: dict, level: str | None) -> tr.Operation:
         reported = ms.first(*[vv.text_at(outputs, *path) for path in _REPORTED_MODEL_PATHS])
         provider = ms.first(*[vv.text_at(meta, key) for key in META_PROVIDERS])
         parts.update(
-            inputs=[ms.message(ms.ROLE_USER, inputs)] if isinstance(inputs, str) else ms.message_array(inputs),
+            inputs=[ms.message(ms.ROLE_USER, inputs)] if isinstance(inputs, str) else sent(inputs),
             output=ms.output_message(outputs),
             tokens_in=_tokens(o, _TOKENS_IN),
             tokens_out=_tokens(o, _TOKENS_OUT),

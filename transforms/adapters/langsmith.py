@@ -248,7 +248,8 @@ def _fields(raw) -> dict:
     return fields
 
 
-def _read_run(raw, seen: tuple, root_of_export: bool) -> _Run:
+def _read_run(raw, seen: tuple, root_of_export: bool, sent: ms.SentMessages) -> _Run:
+    """A run; `sent` reads the messages its model call sent (the trace's SentMessages)."""
     fields = _fields(raw)
     return _Run(
         fields=fields,
@@ -256,17 +257,18 @@ def _read_run(raw, seen: tuple, root_of_export: bool) -> _Run:
         is_root=ms.nonblank(fields["parent_run_id"]) is None or root_of_export,
         at=vv.timestamp_micros(fields["start_time"]),
         order=ms.first(fields["dotted_order"], fields["id"], ""),
-        op=_operation(fields),
+        op=_operation(fields, sent),
     )
 
 
 def _assemble_trace(rows: list[dict]) -> list[dict]:
     runs: list[_Run] = []
     beyond = 0
+    sent = ms.SentMessages()  # runs come in export order: each model call after those it re-sends
     for row in sorted(rows, key=python_assembly.seen):
         tree, below = _runs_of(vv.loads(row[RECORD]))
         beyond += below
-        runs += [_read_run(raw, python_assembly.seen(row), pos == 0 and row[_NESTED]) for pos, raw in enumerate(tree)]
+        runs += [_read_run(raw, python_assembly.seen(row), pos == 0 and row[_NESTED], sent) for pos, raw in enumerate(tree)]
     runs = tr.unique_by(runs, key=lambda r: r.id, newest=lambda r: r.seen)
     ops = tr.sort_operations([r.op for r in runs])
     root = tr.root_first(runs, lambda r: r.is_root, lambda r: r.at, lambda r: r.order)[0]
@@ -312,7 +314,7 @@ def _arguments(inputs) -> str | None:
     return vv.text_at(inputs, _STRING_TOOL_INPUT) if single_input else vv.text(inputs)
 
 
-def _operation(run: dict) -> tr.Operation:
+def _operation(run: dict, sent: ms.SentMessages) -> tr.Operation:
     kind = _OPERATION_KINDS.get(ms.lower(run["run_type"]), tr.OP_OTHER)
     inputs, outputs, extra = run["inputs"], run["outputs"], run["extra"]
     meta = vv.get(extra, "metadata")
@@ -324,7 +326,7 @@ def _operation(run: dict) -> tr.Operation:
         requested = ms.first(vv.text_at(meta, META_MODEL_NAME), vv.text_at(extra, "invocation_params", "model"), vv.text_at(inputs, "model"))
         reported = ms.first(*[vv.text_at(outputs, *path) for path in _REPORTED_MODEL_PATHS])
         parts.update(
-            inputs=[ms.message(ms.ROLE_USER, prompt)] if prompt is not None else ms.message_array(inputs),
+            inputs=[ms.message(ms.ROLE_USER, prompt)] if prompt is not None else sent(inputs),
             output=ms.output_message(outputs),
             tokens_in=_tokens(run, "prompt_tokens", _PROMPT_TOKEN_PATHS),
             tokens_out=_tokens(run, "completion_tokens", _COMPLETION_TOKEN_PATHS),

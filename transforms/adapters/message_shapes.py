@@ -188,12 +188,44 @@ def _sent(body, value) -> dict:
     )
 
 
+def _sent_list(value) -> list | None:
+    """Where a value lists sent messages: the array itself, the first of a batch of lists, or under `messages`."""
+    messages = get(value, "messages")
+    return first(array_at(messages, 0), array(messages), array_at(value, 0), array(value))
+
+
 def message_array(value) -> list | None:
     """A list of sent messages (`sent_message`): the array itself, the first of a batch of lists,
     or under `messages`."""
-    messages = get(value, "messages")
-    listed = first(array_at(messages, 0), array(messages), array_at(value, 0), array(value))
+    listed = _sent_list(value)
     return None if listed is None else [sent_message(m) for m in listed]
+
+
+class SentMessages:
+    """message_array for the model calls of one trace. Each call sends the messages of the calls
+    before it again, so a trace holds about the square of its calls in messages: when a call's
+    list starts with the list read last, only the messages after it are read.
+
+    "Starts with" is Python's equality of the decoded values, under which 1, 1.0 and true are
+    equal: a message sent again with such a value changed reads as first sent. (SDKs send the
+    same objects again; the rules read a sent message's role, text, call id and status.) Results
+    share their messages: do not change them."""
+
+    def __init__(self) -> None:
+        self._listed: list = []
+        self._read: list = []
+
+    def __call__(self, value) -> list | None:
+        listed = _sent_list(value)
+        if listed is None:
+            return None
+        known = len(self._listed)
+        if known and len(listed) >= known and listed[:known] == self._listed:
+            read = self._read + [sent_message(m) for m in listed[known:]]
+        else:
+            read = [sent_message(m) for m in listed]
+        self._listed, self._read = listed, read
+        return list(read)
 
 
 def output_message(value) -> dict | None:

@@ -397,24 +397,29 @@ def _texts(parts: list | None, part_type: str) -> str | None:
     return ms.nonblank("\n".join(chosen))
 
 
+def _message(m: dict | None) -> list[dict]:
+    """One gen_ai message -> canonical messages: each tool_call_response part is one tool message."""
+    m = m or {}
+    parts = [p for p in m.get("parts") or () if p is not None]
+    responses = [p for p in parts if p["type"] == PART_TOOL_RESPONSE]
+    if responses:
+        return [ms.message(ms.ROLE_TOOL, ms.first(p["response"], p["result"]), tool_call_id=p["id"]) for p in responses]
+    requests = [{"id": p["id"], "name": p["name"], "arguments": p["arguments"]} for p in parts if p["type"] == PART_TOOL_CALL]
+    role = m.get("role")
+    role = None if role is None else role.lower()
+    return [ms.message(role, _texts(parts, PART_TEXT), _texts(parts, PART_REASONING), requests or None)]
+
+
 def _messages(json_text: str | None) -> list | None:
-    """gen_ai.*.messages JSON -> messages; each tool_call_response part is one tool message."""
+    """gen_ai.*.messages JSON -> messages."""
     listed = _read_messages(json_text)
-    if listed is None:
-        return None
-    out = []
-    for m in listed:
-        m = m or {}
-        parts = [p for p in m.get("parts") or () if p is not None]
-        responses = [p for p in parts if p["type"] == PART_TOOL_RESPONSE]
-        if responses:
-            out += [ms.message(ms.ROLE_TOOL, ms.first(p["response"], p["result"]), tool_call_id=p["id"]) for p in responses]
-            continue
-        requests = [{"id": p["id"], "name": p["name"], "arguments": p["arguments"]} for p in parts if p["type"] == PART_TOOL_CALL]
-        role = m.get("role")
-        role = None if role is None else role.lower()
-        out.append(ms.message(role, _texts(parts, PART_TEXT), _texts(parts, PART_REASONING), requests or None))
-    return out
+    return None if listed is None else [out for m in listed for out in _message(m)]
+
+
+def _input_reader() -> vv.GrowingArrayReader:
+    """_messages for the input messages of a trace's spans, in export order: each model call
+    re-sends the messages of those before it, which are read once."""
+    return vv.GrowingArrayReader(OTEL_MESSAGES, each=_message)
 
 
 def _instructions(json_text: str | None) -> str | None:
@@ -457,7 +462,7 @@ def _documents(json_text: str | None, data_source: str | None) -> list | None:
     ]
 
 
-def _operation(span, attrs: dict, at: int | None, error: str | None) -> tr.Operation:
+def _operation(span, attrs: dict, at: int | None, error: str | None, read_inputs: vv.GrowingArrayReader) -> tr.Operation:
     """The span as an Operation. Every part is read whatever the kind (the rules use those of its
     kind, but the tool definitions of any span), the model only for model calls, and the tool
     definitions only when asked for: the rules read those of the first span offering any."""
@@ -469,7 +474,7 @@ def _operation(span, attrs: dict, at: int | None, error: str | None) -> tr.Opera
         at,
         _nanos_time(_text(span, "endTimeUnixNano")),
         _span_id(span),
-        inputs=_messages(attrs.get(INPUT_MESSAGES)),
+        inputs=read_inputs(attrs.get(INPUT_MESSAGES)),
         output=answers[0] if answers else None,
         system=_instructions(attrs.get(SYSTEM_INSTRUCTIONS)),
         tokens_in=_long(ms.first(attrs.get(INPUT_TOKENS), attrs.get(PROMPT_TOKENS_LEGACY))),
@@ -490,8 +495,9 @@ def _span_id(span) -> str:
     return "" if found is None else found.lower()
 
 
-def _read_span(span, resource: dict, seen: tuple) -> _Span:
-    """A span, its resource's attributes already read (`resource`, shared by its siblings)."""
+def _read_span(span, resource: dict, seen: tuple, read_inputs: vv.GrowingArrayReader) -> _Span:
+    """A span, its resource's attributes already read (`resource`, shared by its siblings);
+    `read_inputs` reads its input messages (the trace's GrowingArrayReader)."""
     attrs = _attribute_map(vv.get(span, "attributes"))
     failed = _is_error(span)
     error = None
@@ -506,7 +512,7 @@ def _read_span(span, resource: dict, seen: tuple) -> _Span:
         span_id=_span_id(span),
         seen=seen,
         is_error=failed,
-        op=_operation(span, attrs, at, error),
+        op=_operation(span, attrs, at, error, read_inputs),
     )
 
 
@@ -518,6 +524,8 @@ def _owns(row: dict) -> bool:
 def _assemble_trace(rows: list[dict]) -> list[dict]:
     trace_id = rows[0][_TRACE]
     spans: list[_Span] = []
+    # Each model call's input re-sends the messages of the calls before it, which come first.
+    read_inputs = _input_reader()
     for row in sorted(rows, key=python_assembly.seen):
         # Plain json.loads: every field is read as from_json reads it (Jackson's text), not as VARIANT.
         listed = _spans_of(json.loads(row[RECORD]))
@@ -528,7 +536,7 @@ def _assemble_trace(rows: list[dict]) -> list[dict]:
             if key == trace_id:
                 if id(resource) not in resources:
                     resources[id(resource)] = _attribute_map(resource)
-                spans.append(_read_span(span, resources[id(resource)], seen))
+                spans.append(_read_span(span, resources[id(resource)], seen, read_inputs))
     spans = tr.unique_by(spans, key=lambda s: s.span_id, newest=lambda s: s.seen)
     by_rank = tr.root_first(spans, lambda s: s.is_root, lambda s: s.at, lambda s: s.span_id)
     owned = {(r[INGEST_RUN_ID], r[SOURCE_URI], r[SOURCE_LINE]): r for r in rows if _owns(r)}

@@ -156,8 +156,8 @@ def steps(ops: list[Operation]) -> list[dict]:
     ops = link_tool_calls(ops)
     context = _StepContext(
         executed=set(_executed_ids(ops)),
-        replies=[m for o in _of_kind(ops, OP_LLM) for m in _with_role(o.inputs, ROLE_TOOL)],
-        requested=_requested_calls(ops),
+        replies=_first_by((m for o in _of_kind(ops, OP_LLM) for m in _with_role(o.inputs, ROLE_TOOL)), "tool_call_id"),
+        requested=_first_by(_requested_calls(ops), "id"),
     )
     out: list[dict] = []
     previous_llm: Operation | None = None
@@ -174,17 +174,29 @@ def steps(ops: list[Operation]) -> list[dict]:
     return out
 
 
+def _first_by(items, key: str) -> dict:
+    """item[key] -> the first item with it (a None key included, never looked up)."""
+    found: dict = {}
+    for item in items:
+        found.setdefault(item[key], item)
+    return found
+
+
 @dataclass(slots=True)
 class _StepContext:
+    """What the step rules look up by call id. Each model call re-sends the tool replies before
+    it, so a trace holds about the square of its calls in replies: they are indexed (the first
+    per id), not scanned for every tool step."""
+
     executed: set  # call ids that a tool operation executed
-    replies: list  # tool messages sent to model calls
-    requested: list  # tool calls the model calls requested
+    replies: dict  # call id -> the first tool message sent to a model call with it
+    requested: dict  # call id -> the first tool call a model call requested with it
 
     def answer(self, call_id: str | None) -> dict | None:
-        return next((m for m in self.replies if m["tool_call_id"] == call_id), None) if call_id is not None else None
+        return self.replies.get(call_id) if call_id is not None else None
 
     def request(self, call_id: str | None) -> dict | None:
-        return next((r for r in self.requested if r["id"] == call_id), None) if call_id is not None else None
+        return self.requested.get(call_id) if call_id is not None else None
 
     def llm_steps(self, op: Operation, previous: Operation | None) -> list[dict]:
         out = op.output or {}

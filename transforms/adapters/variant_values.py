@@ -593,18 +593,12 @@ def _converter(data_type: DataType):
     raise TypeError(f"json_reader reads structs, arrays, strings and doubles, not {data_type.simpleString()}")
 
 
-def json_reader(schema: DataType):
-    """A function text -> from_json(text, schema), structs as dicts of the schema's fields."""
+def _value_reader(schema: DataType):
+    """A function decoded JSON value -> what from_json(its text, schema) gives."""
     convert = _converter(schema)
     wraps_object = isinstance(schema, ArrayType) and isinstance(schema.elementType, StructType)
 
-    def read(text: str | None):
-        if text is None:
-            return None
-        try:
-            value = first_json_value(text)
-        except ValueError:
-            return None
+    def read_value(value):
         if value is None:
             return None
         if wraps_object and isinstance(value, dict):
@@ -614,4 +608,83 @@ def json_reader(schema: DataType):
         except _Mismatch:
             return None
 
+    return read_value
+
+
+def json_reader(schema: DataType):
+    """A function text -> from_json(text, schema), structs as dicts of the schema's fields."""
+    read_value = _value_reader(schema)
+
+    def read(text: str | None):
+        if text is None:
+            return None
+        try:
+            value = first_json_value(text)
+        except ValueError:
+            return None
+        return read_value(value)
+
     return read
+
+
+class GrowingArrayReader:
+    """json_reader(schema) for an array schema, for texts that mostly extend the text read before:
+    a model call's input messages re-send the earlier calls' and add a few. When a text is the
+    last non-empty array read with more items before its closing bracket, only the added items
+    are decoded and read, so a trace's calls cost what their new messages cost, not the square
+    of their number. Any other text is read whole; either way the result is json_reader's.
+    `each`, when given, maps every item read to a list of items, and the result is their
+    concatenation (so each item is mapped once too). Results share their items: do not change them."""
+
+    def __init__(self, schema: ArrayType, each=None):
+        if not isinstance(schema, ArrayType):
+            raise TypeError(f"GrowingArrayReader reads arrays, not {schema.simpleString()}")
+        read_value = _value_reader(schema)
+        if each is None:
+            self._read_value = read_value
+        else:
+            def mapped(value):
+                read = read_value(value)
+                return None if read is None else [out for item in read for out in each(item)]
+
+            self._read_value = mapped
+        self._head: str | None = None  # the last array's text up to its closing bracket
+        self._items: list = []  # what it read as
+
+    def __call__(self, text: str | None):
+        if text is None:
+            return None
+        head = self._head
+        if head is not None and text.startswith(head):
+            comma = len(text) - len(text[len(head):].lstrip(JSON_SPACE))  # where "," goes if items were added
+            if text[comma:comma + 1] == ",":
+                # "[" in place of the comma: the added items as an array of their own (same length)
+                grown = self._array(text, "[" + text[comma + 1:], comma, self._items)
+                if grown is not None:
+                    return grown
+        lead = len(text) - len(text.lstrip(JSON_SPACE))
+        try:
+            value, end = _DECODER.raw_decode(text, lead)
+        except ValueError:
+            return None
+        read = self._read_value(value)
+        return self._remember(text, end, read) if isinstance(value, list) else read
+
+    def _array(self, text: str, added_text: str, at: int, before: list) -> list | None:
+        """`before` and the items of the array added_text (= text[at:] with "[" first) begins with;
+        None when there are none or they cannot be read."""
+        try:
+            value, end = _DECODER.raw_decode(added_text)
+        except ValueError:
+            return None
+        added = self._read_value(value) if isinstance(value, list) else None
+        if not added:
+            return None
+        return self._remember(text, at + end, before + added)
+
+    def _remember(self, text: str, end: int, items: list | None) -> list | None:
+        """Keep a non-empty array that ends (its "]") just before text[end]."""
+        if items:
+            self._head, self._items = text[: end - 1], items
+            return list(items)
+        return items
