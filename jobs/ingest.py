@@ -13,7 +13,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
@@ -21,6 +20,7 @@ from jobs.errors import AccountingError
 from jobs.lake import Lake
 from jobs.runtime import StageResult, log, main_for
 from jobs.settings import Settings
+from jobs.spark_session import CACHE_LEVEL
 from schemas.bronze import INGEST_LOG, QUARANTINE, RAW_RECORD
 from transforms.raw_lines import ROW_FILE, ROW_LINE, split_lines
 
@@ -194,7 +194,7 @@ def run(spark: SparkSession, settings: Settings, args: argparse.Namespace) -> St
 
     kinds = spark.createDataFrame([(f.uri, f.log_kind) for f in files], "source_uri STRING, log_kind STRING")
     contents = spark.read.format("binaryFile").load([f.uri for f in files])
-    lines = split_lines(contents, int(settings["ingest.max_record_bytes"])).persist(StorageLevel.MEMORY_AND_DISK)
+    lines = split_lines(contents, int(settings["ingest.max_record_bytes"])).persist(CACHE_LEVEL)
     try:
         clean = bronze_rows(lines, run_id, now).join(F.broadcast(kinds), "source_uri")
         for log_kind in LOG_KINDS:

@@ -21,7 +21,6 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
-from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
@@ -31,6 +30,7 @@ from jobs.ingest import TRAJECTORIES, finished_runs
 from jobs.lake import Lake
 from jobs.runtime import StageResult, log, main_for
 from jobs.settings import Settings
+from jobs.spark_session import CACHE_LEVEL
 from schemas.bronze import QUARANTINE, RAW_RECORD
 from schemas.trajectory import DUPLICATE_ID, LINEAGE_FIELDS, NORMALIZE_LOG, STEP_KINDS, TRACE_KEYS, TRAJECTORY
 from transforms.adapters.base import INGEST_RUN_ID, RECORDS_KEY, REJECT_DETAIL, REJECT_REASON, SOURCE_FORMAT, Adapter
@@ -301,7 +301,7 @@ def run(spark: SparkSession, settings: Settings, args: argparse.Namespace) -> St
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     in_batch = F.col(INGEST_RUN_ID).isin(runs)
     bronze = lake.read("bronze.trajectories").where(in_batch)
-    tagged = detect_format(bronze, all_adapters).persist(StorageLevel.MEMORY_AND_DISK)
+    tagged = detect_format(bronze, all_adapters).persist(CACHE_LEVEL)
     cached: list[DataFrame] = [tagged]
     # Driver work (Delta commits and log reads, query plans) runs beside cluster work: the batch is
     # tagged and cached while the tables are prepared, and the small tables are written while
@@ -334,7 +334,7 @@ def run(spark: SparkSession, settings: Settings, args: argparse.Namespace) -> St
         # adapter pass (the groups are closed over keys, so no trace is split between them).
         earlier = None
         if regroup is not None:
-            regroup = regroup.persist(StorageLevel.MEMORY_AND_DISK)
+            regroup = regroup.persist(CACHE_LEVEL)
             cached.append(regroup)
             earlier = regroup.where(~in_batch)
         # The plans built in the background are over this batch alone; with earlier records
@@ -347,7 +347,7 @@ def run(spark: SparkSession, settings: Settings, args: argparse.Namespace) -> St
             .coalesce(spark.sparkContext.defaultParallelism)
             .transform(validate_steps)
             .withColumn(REASSEMBLED, ~in_batch)  # its first record is an earlier run's
-            .persist(StorageLevel.MEMORY_AND_DISK)
+            .persist(CACHE_LEVEL)
         )
         cached.append(candidates)
         # A reject whose (first) record is an earlier run's was quarantined by that run.
@@ -385,7 +385,7 @@ def run(spark: SparkSession, settings: Settings, args: argparse.Namespace) -> St
         if regroup is not None:
             superseded = silver.join(regroup.select(SOURCE_FORMAT, *RECORD_ID), [SOURCE_FORMAT, *RECORD_ID], "left_semi")
             ranked, stale = with_renames(ranked, superseded.select("trajectory_id", SOURCE_FORMAT, *RECORD_ID))
-        ranked = ranked.persist(StorageLevel.MEMORY_AND_DISK)
+        ranked = ranked.persist(CACHE_LEVEL)
         cached.append(ranked)
         by_action = ranked.groupBy(ACTION, SOURCE_FORMAT).count().collect()
         counts: Counter[str] = Counter()

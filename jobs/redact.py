@@ -13,7 +13,6 @@ import argparse
 import os
 from datetime import datetime, timezone
 
-from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
@@ -21,6 +20,7 @@ from jobs.errors import AccountingError, ConfError
 from jobs.lake import Lake
 from jobs.runtime import StageResult, log, main_for
 from jobs.settings import Settings
+from jobs.spark_session import CACHE_LEVEL
 from schemas.bronze import RAW_RECORD
 from schemas.redaction import REDACTION_AUDIT
 from schemas.trajectory import TRAJECTORY
@@ -83,7 +83,7 @@ def run(spark: SparkSession, settings: Settings, args: argparse.Namespace) -> St
     full = bool(getattr(args, "full", False))
     curated = lake.read(CURATED)
     # Withdrawals first: a revoked consent takes effect even if redaction fails below.
-    withdrawn = to_withdraw(gate.allowed, curated).persist(StorageLevel.MEMORY_AND_DISK)
+    withdrawn = to_withdraw(gate.allowed, curated).persist(CACHE_LEVEL)
     withdrawn_count = withdrawn.count()
     if withdrawn_count and not full:
         _delete_trajectories(lake, AUDIT, withdrawn)
@@ -91,7 +91,7 @@ def run(spark: SparkSession, settings: Settings, args: argparse.Namespace) -> St
     withdrawn.unpersist()
 
     todo = gate.allowed if full else to_redact(gate.allowed, lake.read(CURATED))
-    redacted = todo.transform(redact_trajectories, conf).persist(StorageLevel.MEMORY_AND_DISK)
+    redacted = todo.transform(redact_trajectories, conf).persist(CACHE_LEVEL)
     try:
         redacted_count = redacted.count()  # runs the redaction, once
         log.info(f"[redact] {redacted_count:,} redacted, {withdrawn_count:,} withdrawn, {excluded:,} excluded")

@@ -2,7 +2,7 @@
 
 It wires Delta (SQL extension + catalog, jars), reads every Spark setting from conf, keeps the
 JVM quiet unless asked, and turns the JVM's start-up failures into one-line errors that say what
-is missing.
+is missing. It also names the storage level jobs cache DataFrames at (CACHE_LEVEL).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import tempfile
 from importlib import resources
 from pathlib import Path
 
+from pyspark import StorageLevel
 from pyspark.sql import SparkSession
 
 from jobs.errors import EnvironmentProblem
@@ -21,6 +22,13 @@ from jobs.settings import Settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DELTA_JAR_PREFIX = "delta-spark_"
+
+# Where a job caches a DataFrame it reads more than once: in memory as Spark's cached column
+# batches, spilling to disk. PySpark's StorageLevel.MEMORY_AND_DISK is the serialized level (made
+# for RDDs of pickled rows): with it Spark also serializes every cached batch and reads it back
+# on each scan. A 10k normalize took 12% less wall time and 13% less CPU with this level, Spark's
+# default for DataFrame.persist (four rounds alternating in one JVM, 2026-12-08).
+CACHE_LEVEL = StorageLevel.MEMORY_AND_DISK_DESER
 
 
 def _java_available() -> bool:
