@@ -299,7 +299,7 @@ def _embedded_observations(record) -> list:
 def _assemble_trace(rows: list[dict]) -> list[dict]:
     trace = _NO_TRACE
     observations: list[_Observation] = []
-    sent = ms.SentMessages()  # observations come in export order: each generation after those it re-sends
+    sent = ms.SentMessages()  # mostly in export order, each generation after those it re-sends (any order reads the same)
     for row in sorted(rows, key=python_assembly.seen):
         record = vv.loads(row[RECORD])
         seen = python_assembly.seen(row)

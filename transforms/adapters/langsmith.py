@@ -264,7 +264,7 @@ def _read_run(raw, seen: tuple, root_of_export: bool, sent: ms.SentMessages) -> 
 def _assemble_trace(rows: list[dict]) -> list[dict]:
     runs: list[_Run] = []
     beyond = 0
-    sent = ms.SentMessages()  # runs come in export order: each model call after those it re-sends
+    sent = ms.SentMessages()  # runs mostly come in export order, each model call after those it re-sends (any order reads the same)
     for row in sorted(rows, key=python_assembly.seen):
         tree, below = _runs_of(vv.loads(row[RECORD]))
         beyond += below
