@@ -539,7 +539,12 @@ class _Mismatch(Exception):
 def first_json_value(text: str, decoder: json.JSONDecoder = _DECODER):
     """The first JSON value of a text, as Jackson reads it (what follows it is ignored); raises
     ValueError when there is none. With VARIANT_DECODER, numbers keep their literal (JsonFloat)."""
-    return decoder.raw_decode(text.lstrip(JSON_SPACE))[0]
+    return _first_json_value_and_end(text, decoder)[0]
+
+
+def _first_json_value_and_end(text: str, decoder: json.JSONDecoder = _DECODER) -> tuple:
+    """first_json_value, and where in the text it ends."""
+    return decoder.raw_decode(text, len(text) - len(text.lstrip(JSON_SPACE)))
 
 
 def _json_double(value) -> float | None:
@@ -662,9 +667,8 @@ class GrowingArrayReader:
                 grown = self._array(text, "[" + text[comma + 1:], comma, self._items)
                 if grown is not None:
                     return grown
-        lead = len(text) - len(text.lstrip(JSON_SPACE))
         try:
-            value, end = _DECODER.raw_decode(text, lead)
+            value, end = _first_json_value_and_end(text)
         except ValueError:
             return None
         read = self._read_value(value)
