@@ -70,7 +70,8 @@ test-s3a: $(VENV)/.installed-s3 jars
 # The pipeline stages at 1x/2x/4x against their baselines, then the redaction boundary against
 # Presidio's row-wise UDF sample on the silver trajectories the first step normalized from the
 # generator's 1x data, and label derivation against its groupBy floor (each 1x/2x/4x); last, how
-# the Python assembly of one trace grows with its model calls, against decoding its records.
+# the Python assembly of one trace grows with its model calls, against decoding its records;
+# and the generator's own rate (trajectories per CPU-second, at 1x/2x/4x and per format).
 REDACTION_BENCH_ARGS ?= --silver benchmarks/data/lake-10000/operational/silver/trajectories \
                         --truth benchmarks/data/raw-10000-11/_truth
 bench: install-test jars
@@ -78,6 +79,7 @@ bench: install-test jars
 	$(PY) -m benchmarks.redaction_bench $(REDACTION_BENCH_ARGS)
 	$(PY) -m benchmarks.label_bench $(LABEL_BENCH_ARGS)
 	$(PY) -m benchmarks.trace_length $(TRACE_LENGTH_ARGS)
+	$(PY) -m benchmarks.generator_rate $(GENERATOR_RATE_ARGS)
 
 clean:
 	rm -rf lakehouse benchmarks/data spark-warehouse

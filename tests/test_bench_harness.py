@@ -1,4 +1,5 @@
-"""The benchmark harness: its CPU accounting, and what the trace-length benchmark times."""
+"""The benchmark harness: its CPU accounting, what the trace-length benchmark times, and the
+generator-rate benchmark."""
 
 from __future__ import annotations
 
@@ -80,3 +81,34 @@ def test_the_trace_length_benchmark_assembles_whole_traces_of_each_length(spark)
         row = measure(spark, fmt, calls=3, traces=2, repeats=1)
         assert (row["format"], row["steps"], row["traces"]) == (fmt, 2 * 3 + 1, 2)
         assert row["assembly_ms"] > 0 and row["decode_ms"] > 0
+
+
+def test_the_generator_rate_alternates_its_runs_and_reports_the_slowest_run_of_the_mix(tmp_path, capsys):
+    """benchmarks.generator_rate: every kind runs once per round, in reverse order every other
+    round; the verdict rests on the slowest run of the mix, not on a median."""
+    from benchmarks.generator_rate import MIX, plan, summarize
+
+    steps = plan([1, 2], base=100, rounds=2)
+    first, second = [s[1:] for s in steps if s[0] == 0], [s[1:] for s in steps if s[0] == 1]
+    assert first[:2] == [(MIX, 100), (MIX, 200)] and second == first[::-1]
+    assert {kind for kind, _ in first} - {MIX} == {"langfuse", "langsmith", "native", "openai_chat", "otel_genai"}
+
+    def run(kind: str, n: int, rate: float) -> dict:
+        return {"kind": kind, "trajectories": n, "per_cpu_second": rate}
+
+    runs = [run(MIX, 100, 2400), run(MIX, 100, 1900), run(MIX, 100, 2600), run(MIX, 200, 2100), run("native", 100, 4000)]
+    summary = summarize(runs, base=100, goal=2000)
+    assert summary["mix"] == [{"trajectories": 100, "per_cpu_second": 2400, "cost_growth": 1.0},
+                              {"trajectories": 200, "per_cpu_second": 2100, "cost_growth": 2400 / 2100}]
+    assert summary["formats"] == {"native": 4000}
+    assert (summary["slowest_mix_run"], summary["meets_goal"]) == (1900, False)
+    assert summarize([r for r in runs if r["per_cpu_second"] != 1900], base=100, goal=2000)["meets_goal"]
+
+
+def test_the_generator_rate_times_real_generations_in_fresh_processes(capsys):
+    from benchmarks.generator_rate import main
+
+    assert main(["--base", "40", "--sizes", "1,2", "--rounds", "1", "--goal", "1", "--no-save"]) == 0
+    out = capsys.readouterr().out
+    assert "[7/7] round 1" in out and "mix 80:" in out
+    assert out.rstrip().endswith("per CPU-second: meets the goal of 1")
