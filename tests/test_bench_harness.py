@@ -83,7 +83,7 @@ def test_the_trace_length_benchmark_assembles_whole_traces_of_each_length(spark)
         assert row["assembly_ms"] > 0 and row["decode_ms"] > 0
 
 
-def test_the_generator_rate_alternates_its_runs_and_reports_the_slowest_run_of_the_mix(tmp_path, capsys):
+def test_the_generator_rate_alternates_its_runs_and_reports_the_slowest_run_of_the_mix():
     """benchmarks.generator_rate: every kind runs once per round, in reverse order every other
     round; the verdict rests on the slowest run of the mix, not on a median."""
     from benchmarks.generator_rate import MIX, plan, summarize
